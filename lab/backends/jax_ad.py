@@ -1,0 +1,61 @@
+"""JAX in float64: grad / jacrev (reverse), jacfwd (forward), hessian, and the reverse mode
+compiled with jit. Transformed functions are cached per program, so jit compiles once."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import jax
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp  # noqa: E402  (after x64 is on: no array may exist before)
+
+from lab.backends.base import Method  # noqa: E402
+from lab.exercises.base import Function  # noqa: E402
+
+
+@functools.lru_cache(maxsize=512)
+def transformed(program: Callable, kind: str, order: int, mode: str, jit: bool) -> Callable:
+    """The JAX function computing `kind` of `program` at a batch of points (vmapped)."""
+    rev = mode == "rev"
+    if kind == "derivative":
+        g = program
+        for _ in range(order):
+            g = jax.grad(g) if rev else jax.jacfwd(g)
+        g = jax.vmap(g)
+    elif kind in ("gradient", "jacobian"):
+        g = jax.vmap(jax.jacrev(program) if rev else jax.jacfwd(program))
+    else:  # hessian: reverse over reverse, or jax.hessian (forward over reverse)
+        g = jax.vmap(jax.jacrev(jax.jacrev(program)) if rev else jax.hessian(program))
+    return jax.jit(g) if jit else g
+
+
+class Jax(Method):
+    backend = "jax"
+
+    def __init__(self, variant: str, mode: str, jit: bool):
+        self.variant, self.mode, self.jit = variant, mode, jit
+
+    def _run(self, f: Function, x: np.ndarray, kind: str, order: int = 1) -> np.ndarray:
+        g = transformed(f.program, kind, order, self.mode, self.jit)
+        return np.asarray(g(jnp.asarray(x, dtype=jnp.float64)), dtype=np.float64)
+
+    def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
+        return self._run(f, x, "derivative", order)
+
+    def at_points(self, kind: str, f: Function, points: np.ndarray) -> np.ndarray:
+        return self._run(f, points, kind, 2 if kind == "hessian" else 1)
+
+    def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
+        return self.at_points("gradient", f, x[None])[0]
+
+    def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
+        return self.at_points("jacobian", f, x[None])[0]
+
+    def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
+        return self.at_points("hessian", f, x[None])[0]
+
+
+METHODS = (Jax("grad", "rev", False), Jax("jacfwd", "fwd", False), Jax("jit", "rev", True))

@@ -1,0 +1,48 @@
+"""Terminal output shared by the commands: tables, progress bars, one-line errors."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+# Piped output is read by people in files and by programs: don't wrap it at 80 columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False)
+
+
+def fail_line(message: str) -> None:
+    """Print one unwrapped, unstyled line on stderr."""
+    print(message, file=sys.stderr)
+
+
+class LabError(Exception):
+    """A user mistake or an unusable input: reported as one line, exit status 2."""
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*(str(v) for v in r))
+    return t
+
+
+@contextmanager
+def progress(description: str, total: int):
+    """A progress bar on stderr (drawn only on a terminal); yields advance(step=1)."""
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=err, transient=True,
+                   disable=not sys.stderr.isatty())
+    with bar:
+        task = bar.add_task(description, total=total)
+        yield lambda step=1: bar.advance(task, step)
+
+
+def fmt_error(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1e}"

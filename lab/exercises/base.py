@@ -1,0 +1,84 @@
+"""What an exercise is: a function given once (exact expression + executable program), what to
+differentiate, where, and the closed forms the course derives by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import sympy as sp
+
+Kind = Literal["derivative", "gradient", "jacobian", "hessian"]
+KINDS: tuple[Kind, ...] = ("derivative", "gradient", "jacobian", "hessian")
+
+
+@dataclass(frozen=True, eq=False)
+class Function:
+    """One mathematical function in two forms that must agree.
+
+    expr: the SymPy expression (a scalar, or an ImmutableMatrix column for vector output) — the
+        single source for the symbolic backend and the exact reference.
+    program: the same function as a user would code it, against the array API
+        (`array_api_compat.array_namespace(x)`), so numpy, torch, jax and the tape all run it.
+    real_only: why complex-step differentiation is not valid for the program (empty if it is).
+    """
+
+    name: str
+    expr: sp.Expr | sp.ImmutableMatrix
+    variables: tuple[sp.Symbol, ...]
+    program: Callable
+    real_only: str = ""
+
+    @property
+    def is_vector_valued(self) -> bool:
+        return isinstance(self.expr, sp.MatrixBase)
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """A hand-derived formula for the derivative, checked like any backend.
+
+    compute(x) returns the derivative at one point (or, for kind "derivative", at every point).
+    erratum: set when the formula is known to be wrong; says what the course got wrong.
+    """
+
+    name: str
+    compute: Callable[[np.ndarray], np.ndarray]
+    order: int = 1
+    erratum: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """A function, what to compute of it (`kind`, `orders`) and at which points.
+
+    points: shape (m,) for kind "derivative" (f maps R -> R elementwise), else (m, n).
+    tol_scale: factor on every tolerance, for badly conditioned cases (e.g. high-degree polynomials).
+    """
+
+    exercise: str
+    function: Function
+    kind: Kind
+    points: np.ndarray
+    orders: tuple[int, ...] = (1,)
+    closed_forms: tuple[ClosedForm, ...] = ()
+    source: str = ""
+    tol_scale: float = 1.0
+    note: str = ""
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+
+def order_of(kind: Kind, order: int = 1) -> int:
+    """The derivative order a kind computes: gradient/jacobian 1, hessian 2, derivative `order`."""
+    return {"gradient": 1, "jacobian": 1, "hessian": 2}.get(kind, order)
+
+
+def symbols(prefix: str, n: int, **assumptions) -> tuple[sp.Symbol, ...]:
+    """n real SymPy symbols prefix0 … prefix{n-1}."""
+    return tuple(sp.symbols(f"{prefix}0:{n}", real=True, **assumptions))
