@@ -64,8 +64,16 @@ def _print_rows(rows) -> None:
               + (f"{len(bad)} unexpected." if bad else "Every row is as expected."))
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from lab import backends, diffcmd
+
+    _check_names(args.backend, backends.valid_names(), "backend")
+    return diffcmd.run(args.expression, args.wrt, args.order, args.at,
+                       backends.select(args.backend), args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="lab", description=(
+    p = _Parser(prog="lab", formatter_class=argparse.RawDescriptionHelpFormatter, description=(
         "Compute every derivative of the course several ways (SymPy, finite differences, torch, "
         "JAX, closed forms), check them against an exact reference, benchmark and report."))
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -80,13 +88,44 @@ def build_parser() -> argparse.ArgumentParser:
                         "closed forms are included only when no backend is named or 'closed_form' is")
     c.add_argument("--json", action="store_true", help="print a JSON array, one object per row")
     c.set_defaults(run=cmd_check)
+
+    d = sub.add_parser("diff", formatter_class=argparse.RawDescriptionHelpFormatter, help="differentiate your own expression with every backend",
+                       description="Differentiate EXPR (numbers, variables, + - * / ** ^ and "
+                       "exp log ln sqrt sin cos tan asin acos atan sinh cosh tanh abs pow sigmoid; "
+                       "constants pi, e) with every backend and compare with the exact reference. "
+                       "The text is parsed with a whitelist; nothing in it is executed.",
+                       epilog="examples: lab diff 'x**4 - 2*x**3' --order 2 --at -1,0,2.5\n"
+                       "          lab diff 'x*exp(y)' --wrt y --at 'x=1,y=0;x=2,y=1' --json")
+    d.add_argument("expression", metavar="EXPR")
+    d.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by (needed when "
+                   "there are several)")
+    d.add_argument("--order", type=int, default=1, metavar="K", help="derivative order (1-8)")
+    d.add_argument("--at", default="0.5,1,2", metavar="POINTS",
+                   help="points: '0.5,1,2' for one variable, 'x=1,y=2;x=3,y=4' for several")
+    d.add_argument("--backend", nargs="+", metavar="NAME", help="only these backends or variants")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.set_defaults(run=cmd_diff)
     return p
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    # argparse takes "--at -1,0,2" for two options; "--at=-1,0,2" is what the user meant.
+    joined, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--at" and i + 1 < len(argv) and argv[i + 1][:2].lstrip("-")[:1].isdigit() \
+                and argv[i + 1].startswith("-"):
+            joined.append(f"--at={argv[i + 1]}")
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return joined
 
 
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=RuntimeWarning)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
     try:
         return args.run(args)
     except LabError as e:

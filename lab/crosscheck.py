@@ -47,7 +47,12 @@ class Row:
         return self.verdict in OK_VERDICTS
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return {k: json_number(v) for k, v in asdict(self).items()}
+
+
+def json_number(value):
+    """JSON has no inf or nan: they become null."""
+    return None if isinstance(value, float) and not np.isfinite(value) else value
 
 
 def rho(expected: np.ndarray, got: np.ndarray) -> np.ndarray:

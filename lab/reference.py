@@ -18,7 +18,7 @@ DIGITS = 40
 
 @functools.lru_cache(maxsize=512)
 def _compiled(expr, variables: tuple, kind: str, order: int):
-    exact = differentiate(expr, variables, kind, order)
+    exact = expr if kind == "value" else differentiate(expr, variables, kind, order)
     shape = exact.shape if isinstance(exact, sp.MatrixBase) else ()
     return sp.lambdify(variables, exact, modules=MPMATH_MODULES, cse=True), shape
 
@@ -51,9 +51,17 @@ def reference(f: Function, kind: Kind, points: np.ndarray, order: int = 1) -> np
     if kind == "hessian":
         order = 2
     g, shape = _compiled(f.expr, f.variables, kind, order)
+    primal, primal_shape = _compiled(f.expr, f.variables, "value", 0)
     if kind == "gradient":
         shape = (shape[0],)
     with mpmath.workdps(DIGITS):
         if kind == "derivative":
-            return np.array([_evaluate(g, [mpmath.mpf(float(x))], ()) for x in points])
-        return np.stack([_evaluate(g, [mpmath.mpf(float(v)) for v in x], shape) for x in points])
+            args = [[mpmath.mpf(float(x))] for x in points]
+        else:
+            args = [[mpmath.mpf(float(v)) for v in x] for x in points]
+        values = np.stack([_evaluate(g, a, shape) for a in args])
+        # Where f itself is undefined (log(−1) in the reals) so is its derivative, even when the
+        # derivative's formula (1/x) happens to evaluate.
+        defined = [np.all(np.isfinite(_evaluate(primal, a, primal_shape))) for a in args]
+    values[~np.array(defined)] = np.nan
+    return values
