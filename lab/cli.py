@@ -72,6 +72,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
                        backends.select(args.backend), args.json)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lab.report import write_report
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise LabError(f"--out {out} exists and is not a folder")
+    files = write_report(out, quick=args.quick)
+    out_line = f"wrote {len(files)} pages under {out}/ (start at {out / 'README.md'})"
+    print(out_line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lab", formatter_class=argparse.RawDescriptionHelpFormatter, description=(
         "Compute every derivative of the course several ways (SymPy, finite differences, torch, "
@@ -89,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print a JSON array, one object per row")
     c.set_defaults(run=cmd_check)
 
-    d = sub.add_parser("diff", formatter_class=argparse.RawDescriptionHelpFormatter, help="differentiate your own expression with every backend",
+    d = sub.add_parser("diff", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       help="differentiate your own expression with every backend",
                        description="Differentiate EXPR (numbers, variables, + - * / ** ^ and "
                        "exp log ln sqrt sin cos tan asin acos atan sinh cosh tanh abs pow sigmoid; "
                        "constants pi, e) with every backend and compare with the exact reference. "
@@ -105,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--backend", nargs="+", metavar="NAME", help="only these backends or variants")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.set_defaults(run=cmd_diff)
+
+    r = sub.add_parser("report", help="write the markdown reports with figures",
+                       description="Run the cross-check and the studies and write markdown pages "
+                       "with PNG figures (about a minute on 2 cores).")
+    r.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
+    r.add_argument("--quick", action="store_true",
+                   help="reuse benchmark results instead of rerunning the sweeps")
+    r.set_defaults(run=cmd_report)
     return p
 
 

@@ -43,6 +43,12 @@ def weights(offsets: tuple[int, ...], order: int) -> np.ndarray:
     return np.array([float(w) for w in finite_diff_weights(order, list(offsets), 0)[order][-1]])
 
 
+def stencil(g: Callable, x, order: int, offsets: tuple[int, ...], h):
+    """Σⱼ wⱼ g(x + sⱼh) / hᵏ for the k-th derivative, with a step h the caller chooses."""
+    w = weights(offsets, order)
+    return sum(wj * np.asarray(g(x + sj * h)) for wj, sj in zip(w, offsets, strict=True) if wj) / h**order
+
+
 def step(x: np.ndarray, accuracy: int, order: int) -> np.ndarray:
     """h = ε^(1/(a+k)), but at least 256 ulps of x (so that x + h ≠ x), rounded so that x + h is
     exactly representable. The step is absolute, not relative to |x|: softmax at z = 1000 varies on
@@ -66,14 +72,12 @@ class Stencil(Method):
     def _apply(self, g: Callable, x: np.ndarray, order: int, direction: np.ndarray | None,
                step_order: int | None = None):
         offsets = self.offsets(order)
-        w = weights(offsets, order)
         step_order = step_order or order
         if direction is None:  # elementwise f: perturb every point at once
-            h = step(x, self.accuracy, step_order)
-            return sum(wj * g(x + sj * h) for wj, sj in zip(w, offsets, strict=True) if wj) / h**order
+            return stencil(g, x, order, offsets, step(x, self.accuracy, step_order))
         h = step(x @ direction, self.accuracy, step_order)
-        return sum(wj * np.asarray(g(x + sj * h * direction))
-                   for wj, sj in zip(w, offsets, strict=True) if wj) / h**order
+        return stencil(lambda v: g(x + (v - x @ direction) * direction), x @ direction, order,
+                       offsets, h)
 
     def _columns(self, g: Callable, x: np.ndarray, step_order: int = 1) -> np.ndarray:
         return np.stack([self._apply(g, x, 1, e, step_order) for e in np.eye(len(x))], axis=-1)
