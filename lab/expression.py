@@ -16,6 +16,8 @@ import numpy as np
 import sympy as sp
 from array_api_compat import is_jax_array, is_torch_array
 
+from lab.backends import tape
+from lab.backends.base import Unsupported
 from lab.exercises.base import Function
 
 
@@ -135,13 +137,31 @@ def program_for(expr: sp.Expr, variable: sp.Symbol) -> Callable:
     """An array-API program computing expr(variable) with numpy, torch or jax, whichever it is
     given (SymPy generates each: lambdify modules "numpy", "torch", "jax")."""
     compiled = {m: sp.lambdify(variable, expr, modules=m) for m in ("numpy", "torch", "jax")}
+    compiled["tape"] = sp.lambdify(variable, expr, modules=[_tape_functions(), "numpy"])
 
     def program(x):
-        module = "torch" if is_torch_array(x) else "jax" if is_jax_array(x) else "numpy"
+        module = ("torch" if is_torch_array(x) else "jax" if is_jax_array(x)
+                  else "tape" if isinstance(x, tape.Var) else "numpy")
         # + 0·x keeps a constant's result an array of x's kind, and in x's graph.
         return compiled[module](x) + 0 * x
 
     return program
+
+
+def _tape_functions() -> dict[str, Callable]:
+    """What the numpy tape implements; any other function says so when the tape meets it."""
+
+    def missing(name):
+        def fail(*args):
+            raise Unsupported(f"the tape has no {name}()")
+
+        return fail
+
+    table = {name: missing(name) for name in ("tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+                                              "asin", "acos", "atan")}
+    table.update({name: getattr(tape.ops, name) for name in ("exp", "log", "sin", "cos", "tanh",
+                                                            "sqrt")})
+    return table
 
 
 def function_of(expr: sp.Expr, variable: sp.Symbol, name: str) -> Function:

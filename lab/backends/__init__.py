@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.backends import finite, jax_ad, symbolic, torch_ad
+from lab.backends import finite, jax_ad, symbolic, tape, torch_ad
 from lab.backends.base import EPS, ROUNDING_TOLERANCE, Family, Method, Unsupported, compute
 
 METHODS: tuple[Method, ...] = (
@@ -10,6 +10,7 @@ METHODS: tuple[Method, ...] = (
     *finite.METHODS,
     *torch_ad.METHODS,
     *jax_ad.METHODS,
+    *tape.METHODS,
 )
 BACKENDS: tuple[str, ...] = tuple(dict.fromkeys(m.backend for m in METHODS))
 

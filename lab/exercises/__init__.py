@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lab.exercises import losses, polynomial, softmax
+from lab.exercises import graph, losses, polynomial, softmax
 from lab.exercises.base import KINDS, Case, ClosedForm, Function, Kind, order_of
 
 EXERCISES: dict[str, Callable[[], list[Case]]] = {
     "polynomial": polynomial.cases,
     "softmax": softmax.cases,
     "losses": losses.cases,
+    "graph": graph.cases,
 }
 
 

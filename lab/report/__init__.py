@@ -9,7 +9,7 @@ from lab.backends import METHODS
 from lab.console import progress
 from lab.crosscheck import Row, check
 from lab.exercises import all_cases
-from lab.report import errata, pages
+from lab.report import errata, more_pages, pages
 from lab.report.crosscheck_pages import notes, per_case_table, summary_table
 from lab.report.meta import header
 
@@ -18,10 +18,12 @@ PAGES: dict[str, tuple[str, Callable[[list[Row], Path], str]]] = {
     "softmax.md": ("Softmax and its Jacobian", pages.softmax_page),
     "losses.md": ("Losses and their gradients", pages.losses_page),
     "finite-differences.md": ("Finite differences against step size", pages.finite_differences_page),
+    "logic.md": ("McCulloch-Pitts logic", more_pages.logic_page),
+    "graphs-and-breakage.md": ("Computation graphs, the tape, and where methods break",
+                               more_pages.breakage_page),
     "errata.md": ("Course errata", lambda rows, out: errata.write(rows)),
 }
 NOT_YET = [
-    "McCulloch-Pitts logic and the tape backend",
     "Stable Diffusion: component table, sampling loop, safety checker",
     "Benchmarks",
 ]

@@ -105,3 +105,42 @@ def error_vs_step(steps: np.ndarray, errors: dict[str, dict[str, np.ndarray]], o
         ax.set_ylabel("error ρ against the exact value")
     axes[0].legend(fontsize=8)
     return save(fig, out, "finite_difference_steps.png")
+
+
+def logic_grids(panels: list[tuple[str, np.ndarray]], out: Path) -> str:
+    """One 2×2 panel per boolean function in the course's colours: white +1, black −1, orange 0."""
+    from matplotlib.colors import ListedColormap
+
+    cmap = ListedColormap(["black", "orange", "white"])
+    cols = 4
+    fig, axes = plt.subplots(-(-len(panels) // cols), cols, figsize=(9, 9.5))
+    for ax, (title, grid) in zip(axes.ravel(), panels, strict=True):
+        ax.imshow(grid, cmap=cmap, vmin=-1, vmax=1, extent=[-2, 2, -2, 2], origin="lower")
+        ax.set_xticks([-1, 1], ["a=−1", "a=+1"], fontsize=7)
+        ax.set_yticks([-1, 1], ["b=−1", "b=+1"], fontsize=7)
+        ax.tick_params(length=0)
+        ax.set_title(title, fontsize=9)
+        for spine in ax.spines.values():
+            spine.set_edgecolor("gray")
+    return save(fig, out, "logic.png")
+
+
+def computation_graph(nodes: dict[str, tuple[float, float]], out: Path) -> str:
+    """e = (a + b)(b + 1) drawn with each node's forward value and backward adjoint."""
+    pos = {"a": (0, 1), "b": (0, -1), "c = a + b": (1.6, 0.8), "d = b + 1": (1.6, -0.8),
+           "e = c·d": (3.2, 0)}
+    edges = [("a", "c = a + b"), ("b", "c = a + b"), ("b", "d = b + 1"), ("c = a + b", "e = c·d"),
+             ("d = b + 1", "e = c·d")]
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    for u, v in edges:
+        ax.annotate("", xy=pos[v], xytext=pos[u],
+                    arrowprops={"arrowstyle": "->", "color": "gray", "shrinkA": 28, "shrinkB": 28})
+    for name, (x, y) in pos.items():
+        value, adjoint = nodes[name]
+        ax.text(x, y, f"{name}\nvalue {value:g}\n∂e/∂· = {adjoint:g}", ha="center", va="center",
+                fontsize=9, bbox={"boxstyle": "round", "fc": "#eef", "ec": "#446"})
+    ax.set_xlim(-0.7, 3.9)
+    ax.set_ylim(-1.6, 1.6)
+    ax.axis("off")
+    ax.set_title("forward values (a = 2, b = 1) and adjoints from the numpy tape")
+    return save(fig, out, "graph.png")

@@ -11,11 +11,11 @@ from lab.crosscheck import Row
 from lab.exercises.losses import LOSSES, se_two_class_forms, wrt_logits
 from lab.exercises.polynomial import COURSE_COEFFICIENTS, closed_forms, course_case, horner
 from lab.exercises.softmax import jacobian_closed_form, normalize, softmax, softmax_case
-from lab.fdstudy import STEPS, sweeps
 from lab.report import figures
 from lab.report.crosscheck_pages import notes, per_case_table
 from lab.report.markdown import e, md_table
 from lab.report.meta import SEED, header
+from lab.studies.steps import STEPS, sweeps
 
 
 def polynomial_page(rows: list[Row], out: Path) -> str:
