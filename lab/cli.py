@@ -86,6 +86,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lab import benchreport
+
+    valid = list(benchreport.QUICK)
+    _check_names(args.sweep, valid, "sweep")
+    out = Path(args.out)
+    with progress("benchmarks", benchreport.steps(args.full, args.sweep)) as advance:
+        results = benchreport.run_all(out, full=args.full, only=args.sweep, advance=advance)
+    print(f"wrote {len(results)} sweeps under {out}/ (summary: {out / 'README.md'})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lab", formatter_class=argparse.RawDescriptionHelpFormatter, description=(
         "Compute every derivative of the course several ways (SymPy, finite differences, torch, "
@@ -126,8 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
                        "with PNG figures (about a minute on 2 cores).")
     r.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
     r.add_argument("--quick", action="store_true",
-                   help="reuse benchmark results instead of rerunning the sweeps")
+                   help="never run the benchmark sweeps: link the ones under DIR/bench if any. "
+                        "Without it, the quick sweeps run unless DIR/bench holds results measured "
+                        "with the libraries installed now")
     r.set_defaults(run=cmd_report)
+
+    b = sub.add_parser("bench", help="time every way of differentiating against the primal",
+                       description="Run the benchmark sweeps (quick by default: about 2-3 minutes "
+                       "on 2 cores) and write JSON, markdown and log-log plots under reports/bench/. "
+                       "Warm-up, synchronisation, compile time apart, median and IQR of repeated runs.")
+    b.add_argument("--full", action="store_true", help="the long sweeps (sizes up to 10^7)")
+    b.add_argument("--sweep", nargs="+", metavar="NAME",
+                   help="only these: polynomial, softmax_jacobian, loss_gradients, symbolic")
+    b.add_argument("--out", default="reports/bench", metavar="DIR")
+    b.set_defaults(run=cmd_bench)
     return p
 
 

@@ -217,6 +217,7 @@ def loss_jobs(name: str):
         j, jy = jnp.asarray(z), jnp.asarray(y)
         yield f"closed form ({'p − y' if name == 'CE' else 'Jᵀ·2(p − y)'}, numpy)", "numpy", closed, (z, y)
         yield "tape (numpy reverse mode)", "numpy", _tape_grad(loss), (z, y)
+        yield "tape, forward pass only (recording)", "numpy", lambda a, b: loss(tape.Var(a), b), (z, y)
         yield "torch autograd", "torch", _torch_grad(loss), (t, ty)
         yield "torch.func grad", "torch", torch.func.grad(loss), (t, ty)
         yield "JAX jit(grad)", "jax", jax.jit(jax.grad(loss)), (j, jy)

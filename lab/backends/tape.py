@@ -220,7 +220,8 @@ def take(a, index) -> Var:
 # The namespace programs get from array_namespace(var): a module, as array_api_compat expects.
 ops = ModuleType("lab.backends.tape.ops", "The array-API functions the tape implements.")
 ops.__dict__.update(
-    exp=exp, log=log, sin=sin, cos=cos, tanh=tanh, sqrt=sqrt, abs=absolute, sum=total, max=maximum_of, logaddexp=logaddexp,
+    exp=exp, log=log, sin=sin, cos=cos, tanh=tanh, sqrt=sqrt, abs=absolute, sum=total,
+    max=maximum_of, logaddexp=logaddexp,
     asarray=lambda x, **kw: np.asarray(x.value if isinstance(x, Var) else x),
     zeros_like=lambda x, **kw: np.zeros_like(x.value if isinstance(x, Var) else x),
     float64=np.float64,

@@ -23,15 +23,18 @@ PAGES: dict[str, tuple[str, Callable[[list[Row], Path], str]]] = {
                                more_pages.breakage_page),
     "errata.md": ("Course errata", lambda rows, out: errata.write(rows)),
 }
-NOT_YET = [
-    "Stable Diffusion: component table, sampling loop, safety checker",
-    "Benchmarks",
-]
+NOT_YET = ["Stable Diffusion: component table, sampling loop, safety checker"]
 
 
 def write_report(out: Path, quick: bool = True) -> list[Path]:
     """Write every page under `out`; return the files written."""
+    from lab import benchreport
+
     out.mkdir(parents=True, exist_ok=True)
+    bench = out / "bench"
+    if not quick and not benchreport.fresh(bench):
+        with progress("benchmarks (quick sweeps)", benchreport.steps()) as advance:
+            benchreport.run_all(bench, advance=advance)
     cases = all_cases()
     with progress("report", len(cases) + len(PAGES) + 1) as advance:
         rows = check(cases, METHODS, progress=lambda case: advance())
@@ -43,12 +46,19 @@ def write_report(out: Path, quick: bool = True) -> list[Path]:
         (out / "crosscheck.md").write_text(
             header("Cross-check: every row") + per_case_table(rows) + "\n" + notes(rows),
             encoding="utf-8")
-        (out / "README.md").write_text(index(rows), encoding="utf-8")
+        (out / "README.md").write_text(index(rows, *_bench_link(out)), encoding="utf-8")
         advance()
     return [out / "README.md", out / "crosscheck.md", *written]
 
 
-def index(rows: list[Row]) -> str:
+def _bench_link(out: Path) -> tuple[str, str]:
+    """(link line, not-available line): the benchmark summary if one was measured here."""
+    if (out / "bench" / "README.md").is_file():
+        return "- [Benchmarks: time and derivative/primal ratios](bench/README.md)\n", ""
+    return "", "- Benchmarks (run `lab bench`, or `lab report` without --quick)\n"
+
+
+def index(rows: list[Row], bench_link: str = "", bench_missing: str = "") -> str:
     bad = [r for r in rows if not r.ok]
     verdict = (f"**{len(bad)} rows are not as expected.**" if bad else
                f"All {len(rows)} rows are as expected: every backend agrees with the exact reference "
@@ -59,5 +69,6 @@ def index(rows: list[Row]) -> str:
             "Each cell: the verdict over all cases and derivative orders of the exercise, and the "
             "largest error ρ = |x − y| / max(1, |x| + |y|) against SymPy's derivative evaluated by "
             "mpmath at 40 digits.\n\n" + summary_table(rows)
-            + "\n## Pages\n\n" + links + "\n- [Every cross-check row](crosscheck.md)\n\n"
-            "## Not available yet\n\n" + "\n".join(f"- {n}" for n in NOT_YET) + "\n")
+            + "\n## Pages\n\n" + links + "\n- [Every cross-check row](crosscheck.md)\n" + bench_link
+            + "\n## Not available yet\n\n" + "\n".join(f"- {n}" for n in NOT_YET) + "\n"
+            + bench_missing)
