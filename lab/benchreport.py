@@ -197,7 +197,10 @@ def summary(results: list[sweeps.SweepResult], full: bool) -> str:
             + ", ".join(f"{k} {v}" for k, v in versions().items()) + "._\n\n"
             "Every number is a median over repeated runs after a warm-up (IQR reported); the first "
             "call, which includes JIT compilation or tracing, is reported apart. Ratios are taken "
-            "against the primal in the same library at the same size, measured in the same run.\n\n"
+            "against the primal in the same library at the same size, measured in the same run. "
+            "Threads: no library is restricted — torch runs its intra-op pool on every core (see "
+            "`torch_intra_op_threads`), XLA's CPU backend uses every core, numpy's element-wise "
+            "kernels run on one; the counts are recorded in each JSON file.\n\n"
             "## Performance targets\n\n"
             + md_table(["target", "measured", "verdict"], targets(results))
             + "\n## Sweeps\n\n" + links + "\n")

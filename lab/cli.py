@@ -154,7 +154,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only these: polynomial, softmax_jacobian, loss_gradients, symbolic")
     b.add_argument("--out", default="reports/bench", metavar="DIR")
     b.set_defaults(run=cmd_bench)
+
+    try:
+        from lab.diffusion.commands import add_parser
+    except ImportError:  # the diffusion extra is not installed
+        sd = sub.add_parser("sd", help="Stable Diffusion (needs: pip install -e '.[diffusion]')")
+        sd.set_defaults(run=_no_diffusion)
+    else:
+        add_parser(sub)
     return p
+
+
+def _no_diffusion(args: argparse.Namespace) -> int:
+    raise LabError("the diffusion extra is not installed: pip install -e '.[diffusion]'")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:

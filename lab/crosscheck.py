@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from lab.backends import Method, Unsupported, compute
+from lab.backends import ROUNDING_TOLERANCE, Method, Unsupported, compute
 from lab.exercises.base import Case, ClosedForm, order_of
 from lab.reference import reference
 
@@ -138,7 +138,7 @@ def check_case(case: Case, methods: Iterable[Method], closed_forms: bool = True)
             if form.order != order and case.kind == "derivative":
                 continue
             yield _check_one(case, order, expected, ("closed_form", form.name, "exact"),
-                             1e-13 * case.tol_scale,
+                             ROUNDING_TOLERANCE * case.tol_scale,
                              lambda form=form: _closed_form_values(form, case), form.erratum)
 
 

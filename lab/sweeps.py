@@ -13,10 +13,12 @@ import torch
 from array_api_compat import array_namespace
 
 from lab.backends import tape
-from lab.backends.finite import Stencil, central_offsets
+from lab.backends.finite import Adaptive, Stencil, central_offsets
 from lab.backends.symbolic import compiled
 from lab.bench import Timing, measure
+from lab.exercises.base import Function
 from lab.exercises.polynomial import COURSE_COEFFICIENTS, X, course_polynomial, horner, power_rule
+from lab.exercises.softmax import jacobian_closed_form, softmax
 
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
@@ -88,6 +90,8 @@ def polynomial_jobs(order: int):
     for _ in range(order):
         coefficients = power_rule(coefficients)
     central = Stencil("central", central_offsets, 2)
+    adaptive = Adaptive()
+    fn = Function("p0", expr, (X,), course_polynomial)
     func = course_polynomial
     for _ in range(order):
         func = torch.func.grad(func)
@@ -98,7 +102,9 @@ def polynomial_jobs(order: int):
         t, j = torch.from_numpy(x), jnp.asarray(x)
         yield "closed form (Horner, numpy)", "numpy", lambda v: horner(coefficients, v), (x,)
         yield "SymPy lambdify", "numpy", compiled(expr, (X,), "derivative", order), (x,)
-        yield "central FD", "numpy", lambda v: central._apply(course_polynomial, v, order, None), (x,)
+        yield "central FD", "numpy", lambda v: central.apply(course_polynomial, v, order, None), (x,)
+        if order <= 2 and n <= 10**4:  # SciPy's adaptive differences: many evaluations per point
+            yield "adaptive FD (scipy.differentiate)", "numpy", adaptive.derivative, (fn, x, order)
         yield "torch autograd (nested grad)", "torch", _nested_torch, (t, order)
         yield "torch.func vmap(grad^k)", "torch", func, (t,)
         yield "JAX jit(vmap(grad^k))", "jax", _jax_nested(order), (j,)
@@ -116,17 +122,6 @@ def polynomial_primals(n: int):
 
 
 # --- 2. softmax Jacobian --------------------------------------------------------------------------
-def _softmax(z):
-    xp = array_namespace(z)
-    e = xp.exp(z - xp.max(z))
-    return e / xp.sum(e)
-
-
-def _closed_jacobian(z):
-    p = _softmax(z)
-    return np.diag(p) - np.outer(p, p)
-
-
 def _write_floor(n: int):
     out = np.empty((n, n))
     out.fill(1.0)
@@ -137,23 +132,23 @@ def softmax_jobs(n: int) -> Iterator[Job]:
     z = np.random.default_rng(0).normal(0.0, 3.0, n)
     t, j = torch.from_numpy(z), jnp.asarray(z)
     yield "write-floor (fill n×n)", "numpy", _write_floor, (n,)
-    yield "closed form diag(p) − ppᵀ", "numpy", _closed_jacobian, (z,)
-    yield "torch.func jacrev", "torch", torch.func.jacrev(_softmax), (t,)
-    yield "torch.func jacfwd", "torch", torch.func.jacfwd(_softmax), (t,)
+    yield "closed form diag(p) − ppᵀ", "numpy", jacobian_closed_form, (z,)
+    yield "torch.func jacrev", "torch", torch.func.jacrev(softmax), (t,)
+    yield "torch.func jacfwd", "torch", torch.func.jacfwd(softmax), (t,)
     yield ("torch.autograd.functional.jacobian", "torch",
-           lambda v: torch.autograd.functional.jacobian(_softmax, v, vectorize=True), (t,))
-    yield "JAX jit(jacrev)", "jax", jax.jit(jax.jacrev(_softmax)), (j,)
-    yield "JAX jit(jacfwd)", "jax", jax.jit(jax.jacfwd(_softmax)), (j,)
+           lambda v: torch.autograd.functional.jacobian(softmax, v, vectorize=True), (t,))
+    yield "JAX jit(jacrev)", "jax", jax.jit(jax.jacrev(softmax)), (j,)
+    yield "JAX jit(jacfwd)", "jax", jax.jit(jax.jacfwd(softmax)), (j,)
     if n <= 256:
         central = Stencil("central", central_offsets, 2)
-        yield "central FD", "numpy", lambda v: central._columns(_softmax, v), (z,)
+        yield "central FD", "numpy", lambda v: central.columns(softmax, v), (z,)
 
 
 def softmax_primals(n: int):
     z = np.random.default_rng(0).normal(0.0, 3.0, n)
-    yield "numpy", _softmax, (z,)
-    yield "torch", _softmax, (torch.from_numpy(z),)
-    yield "jax", jax.jit(_softmax), (jnp.asarray(z),)
+    yield "numpy", softmax, (z,)
+    yield "torch", softmax, (torch.from_numpy(z),)
+    yield "jax", jax.jit(softmax), (jnp.asarray(z),)
 
 
 # --- 3. loss gradients for a batch ----------------------------------------------------------------
@@ -225,7 +220,7 @@ def loss_jobs(name: str):
             central = Stencil("central", central_offsets, 2)
             flat = z.reshape(-1)
             yield ("central FD", "numpy",
-                   lambda v: central._columns(lambda w: loss(w.reshape(z.shape), y), v), (flat,))
+                   lambda v: central.columns(lambda w: loss(w.reshape(z.shape), y), v), (flat,))
 
     return jobs
 

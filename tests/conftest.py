@@ -1,11 +1,16 @@
 """Numerics set once for the whole suite: float64 in JAX, seeded and derandomized hypothesis."""
 
+import os
+import tempfile
+
 import jax
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 jax.config.update("jax_enable_x64", True)
+# The embedded tiny Stable Diffusion pipeline is built into a fresh cache, never the user's.
+os.environ.setdefault("LAB_CACHE", tempfile.mkdtemp(prefix="lab-test-cache-"))
 
 settings.register_profile(
     "lab", derandomize=True, deadline=None, max_examples=12, print_blob=True,

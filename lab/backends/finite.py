@@ -69,7 +69,7 @@ class Stencil(Method):
     def tolerance(self, order: int) -> float:
         return 1000.0 * EPS ** (self.accuracy / (self.accuracy + order))
 
-    def _apply(self, g: Callable, x: np.ndarray, order: int, direction: np.ndarray | None,
+    def apply(self, g: Callable, x: np.ndarray, order: int, direction: np.ndarray | None,
                step_order: int | None = None):
         offsets = self.offsets(order)
         step_order = step_order or order
@@ -79,21 +79,21 @@ class Stencil(Method):
         return stencil(lambda v: g(x + (v - x @ direction) * direction), x @ direction, order,
                        offsets, h)
 
-    def _columns(self, g: Callable, x: np.ndarray, step_order: int = 1) -> np.ndarray:
-        return np.stack([self._apply(g, x, 1, e, step_order) for e in np.eye(len(x))], axis=-1)
+    def columns(self, g: Callable, x: np.ndarray, step_order: int = 1) -> np.ndarray:
+        return np.stack([self.apply(g, x, 1, e, step_order) for e in np.eye(len(x))], axis=-1)
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
-        return self._apply(f.program, x, order, None)
+        return self.apply(f.program, x, order, None)
 
     def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self._columns(f.program, x)
+        return self.columns(f.program, x)
 
     def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self._columns(f.program, x)
+        return self.columns(f.program, x)
 
     def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
         # The stencil applied to the stencil gradient, both at the step that suits order 2.
-        return self._columns(lambda v: self._columns(f.program, v, 2), x, 2)
+        return self.columns(lambda v: self.columns(f.program, v, 2), x, 2)
 
 
 class ComplexStep(Method):

@@ -11,6 +11,7 @@ from lab.crosscheck import Row, check
 from lab.exercises import all_cases
 from lab.report import errata, more_pages, pages
 from lab.report.crosscheck_pages import notes, per_case_table, summary_table
+from lab.report.diffusion_page import diffusion_page
 from lab.report.meta import header
 
 PAGES: dict[str, tuple[str, Callable[[list[Row], Path], str]]] = {
@@ -21,9 +22,10 @@ PAGES: dict[str, tuple[str, Callable[[list[Row], Path], str]]] = {
     "logic.md": ("McCulloch-Pitts logic", more_pages.logic_page),
     "graphs-and-breakage.md": ("Computation graphs, the tape, and where methods break",
                                more_pages.breakage_page),
+    "diffusion.md": ("Stable Diffusion: counts, sampling loop, safety checker", diffusion_page),
     "errata.md": ("Course errata", lambda rows, out: errata.write(rows)),
 }
-NOT_YET = ["Stable Diffusion: component table, sampling loop, safety checker"]
+NOT_YET: list[str] = []
 
 
 def write_report(out: Path, quick: bool = True) -> list[Path]:
@@ -60,15 +62,17 @@ def _bench_link(out: Path) -> tuple[str, str]:
 
 def index(rows: list[Row], bench_link: str = "", bench_missing: str = "") -> str:
     bad = [r for r in rows if not r.ok]
+    errata = sum(r.expected != "agree" for r in rows)
     verdict = (f"**{len(bad)} rows are not as expected.**" if bad else
                f"All {len(rows)} rows are as expected: every backend agrees with the exact reference "
-               "within its tolerance, or says why it cannot compute a derivative; the one closed form "
-               "that disagrees is a known course erratum.")
+               "within its tolerance, or says why it cannot compute a derivative"
+               + (f"; {errata} closed form(s) from the course disagree, as recorded in the "
+                  "[errata](errata.md)." if errata else "."))
     links = "\n".join(f"- [{title}]({name})" for name, (title, _) in PAGES.items())
     return (header("lab report") + verdict + "\n\n## Exercise × backend\n\n"
             "Each cell: the verdict over all cases and derivative orders of the exercise, and the "
             "largest error ρ = |x − y| / max(1, |x| + |y|) against SymPy's derivative evaluated by "
             "mpmath at 40 digits.\n\n" + summary_table(rows)
             + "\n## Pages\n\n" + links + "\n- [Every cross-check row](crosscheck.md)\n" + bench_link
-            + "\n## Not available yet\n\n" + "\n".join(f"- {n}" for n in NOT_YET) + "\n"
-            + bench_missing)
+            + ("\n## Not available yet\n\n" + "".join(f"- {n}\n" for n in NOT_YET) + bench_missing
+               if NOT_YET or bench_missing else ""))

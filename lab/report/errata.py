@@ -58,6 +58,11 @@ def write(rows: list[Row]) -> str:
         f"[0.27, 0.73]); [11, 12] / 23 = {_v(normalize(np.array([11.0, 12.0])))} (the slide: "
         "[0.47, 0.53]; rounded: [0.48, 0.52]). The conclusions (softmax is shift-invariant, "
         "normalization is scale-invariant) hold exactly; see the softmax page.\n",
+        "1. **“image_vectors … feature size 4 (RGB+Alpha)” (exercise 1.3.2).** The 4 channels of "
+        "the 1×4×64×64 tensor are the VAE's latent channels (`AutoencoderKL(latent_channels=4)`, "
+        "the UNet's `in_channels=4`), not colours: the VAE decodes them to 3 RGB channels at 8× "
+        "the size. Evidence: the Stable Diffusion page's tensor table and the v1.4 configuration "
+        "the counts there are built from.\n",
     ]
     return (header("Course errata") + "Where the course material (homework notebook 1 and the "
             "lecture “More Gradients”) and the lab's exact computations disagree, the lab is right "

@@ -1,0 +1,91 @@
+"""Speed of our sampling loop against diffusers' pipeline, and of the safety checker, on one device
+in one run. On CUDA: the full-size v1.4 architecture with random weights, fp16, 512×512. On the CPU:
+the embedded tiny pipeline (the numbers then say nothing about real models, only that it runs)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import torch
+
+from lab.bench import measure, spread, threads
+from lab.report.markdown import md_table
+from lab.report.meta import machine, versions
+
+
+def full_size_pipeline(device: torch.device, dtype: torch.dtype):
+    """v1.4's architecture with random weights (no download) — speed does not depend on weights."""
+    import tempfile
+
+    from diffusers import PNDMScheduler, StableDiffusionPipeline
+    from transformers import CLIPImageProcessor
+
+    from lab.diffusion.components import build_sd14
+    from lab.diffusion.pipeline import write_byte_tokenizer
+
+    torch.manual_seed(0)
+    parts = build_sd14(device="cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer = write_byte_tokenizer(Path(tmp), 77)
+    # The byte tokenizer's ids stay below 514, inside CLIP's 49408-token embedding table.
+    pipe = StableDiffusionPipeline(vae=parts["vae"], text_encoder=parts["text_encoder"],
+                                   tokenizer=tokenizer, unet=parts["unet"],
+                                   scheduler=PNDMScheduler(skip_prk_steps=True),
+                                   safety_checker=parts["safety_checker"],
+                                   feature_extractor=CLIPImageProcessor(),
+                                   requires_safety_checker=True)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device, dtype)
+
+
+def run(out: Path, device: torch.device, steps: int = 33, guidance: float = 5.0,
+        batch_sizes=(1, 10, 32, 64)) -> dict:
+    from lab.diffusion.pipeline import load_pipeline
+    from lab.diffusion.sampling import pipeline_image, sample
+
+    cuda = device.type == "cuda"
+    dtype = torch.float16 if cuda else torch.float32
+    pipe = full_size_pipeline(device, dtype) if cuda else load_pipeline(None, device, dtype)[0]
+    scale = 2 ** (len(pipe.vae.config.block_out_channels) - 1)
+    size = pipe.unet.config.sample_size * scale
+    prompt = "a photograph of an astronaut riding a horse"
+    ours = measure("our loop", size, lambda: sample(pipe, prompt, 0, steps, guidance, size).rgb_vectors,
+                   min_repeats=3, min_time=0.0, memory=False)
+    theirs = measure("StableDiffusionPipeline.__call__", size,
+                     lambda: pipeline_image(pipe, prompt, 0, steps, guidance, size),
+                     min_repeats=3, min_time=0.0, memory=False)
+    checker = pipe.safety_checker
+    safety = []
+    for b in batch_sizes:
+        x = torch.randn(b, 3, 224, 224, generator=torch.Generator().manual_seed(b)).to(device, dtype)
+        images = [im.float().cpu().numpy() for im in x]
+        t = measure(f"safety checker, batch {b}", b, lambda x=x, images=images: checker(
+            images=images, clip_input=x)[1], min_repeats=3, min_time=0.5, memory=False)
+        safety.append(t)
+    device_name = torch.cuda.get_device_name(device) if cuda else f"CPU ({machine()})"
+    data = {
+        "date": datetime.date.today().isoformat(), "device": device_name, "dtype": str(dtype),
+        "model": "SD v1.4 architecture, random weights" if cuda else "embedded tiny pipeline",
+        "size": size, "steps": steps, "guidance": guidance, "versions": versions(),
+        "threads": threads(),
+        "loop": {"ours_steps_per_s": steps / ours.median_s, "pipeline_steps_per_s": steps / theirs.median_s,
+                 "ours": ours.as_json(), "pipeline": theirs.as_json()},
+        "safety": [{"batch": t.size, "images_per_s": t.size / t.median_s, **t.as_json()}
+                   for t in safety],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sd_pipeline.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    best = max(data["safety"], key=lambda s: s["images_per_s"])
+    (out / "sd_pipeline.md").write_text(
+        f"# Stable Diffusion speed on {device_name}\n\n_{data['date']} · {data['model']} · "
+        f"{dtype} · {size}×{size} · {steps} steps · guidance {guidance}._\n\n"
+        + md_table(["what", "median time ± IQR/2", "steps/s"], [
+            ("our loop", spread(ours), f"{data['loop']['ours_steps_per_s']:.3g}"),
+            ("diffusers pipeline", spread(theirs), f"{data['loop']['pipeline_steps_per_s']:.3g}")])
+        + "\n" + md_table(["safety checker batch", "median time ± IQR/2", "images/s"],
+                          [(s.size, spread(s), f"{s.size / s.median_s:.3g}") for s in safety])
+        + f"\nBest batch size: {best['batch']} ({best['images_per_s']:.3g} images/s).\n",
+        encoding="utf-8")
+    return data

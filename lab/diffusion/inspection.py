@@ -1,0 +1,41 @@
+"""Counting the pipeline's networks (homework exercise 1.3.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lab.diffusion.components import COURSE_TABLE, build_sd14, count
+
+MODULE_COUNT_NOTE = (
+    "Module counts depend on how a library version splits a layer into submodules (diffusers and "
+    "transformers have since added, merged and renamed wrapper modules such as attention "
+    "processors, dropout and activation modules), so they differ from the course's while every "
+    "parameter tensor and scalar is the same: the architecture is unchanged.")
+
+
+@dataclass
+class ComponentCount:
+    name: str
+    type_name: str
+    modules: int
+    tensors: int
+    scalars: int
+
+    def course(self) -> tuple[int, int, int] | None:
+        return COURSE_TABLE.get(self.name)
+
+
+def inspect_modules(modules: dict) -> list[ComponentCount]:
+    return [ComponentCount(name, type(m).__name__, *count(m)) for name, m in modules.items()]
+
+
+def inspect_sd14() -> list[ComponentCount]:
+    """v1.4 built from its config on the meta device: exact counts, no weights, no download."""
+    return inspect_modules(build_sd14("meta"))
+
+
+def inspect_pipeline(pipe) -> list[ComponentCount]:
+    import torch
+
+    return inspect_modules({name: m for name, m in vars(pipe).items()
+                            if isinstance(m, torch.nn.Module)})
