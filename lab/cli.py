@@ -103,7 +103,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lab", formatter_class=argparse.RawDescriptionHelpFormatter, description=(
         "Compute every derivative of the course several ways (SymPy, finite differences, torch, "
-        "JAX, closed forms), check them against an exact reference, benchmark and report."))
+        "JAX, a numpy tape, closed forms), check them against an exact reference, benchmark and "
+        "report."), epilog="start with: lab report   (then open reports/README.md)\n"
+        "           lab diff 'x**2*sin(x)' --order 2 --at 0.5,1\n"
+        "           lab check --exercise softmax --backend jax")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("check", help="cross-check every backend on every exercise",
