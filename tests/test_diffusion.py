@@ -135,3 +135,14 @@ def test_speed_benchmark_runs_tiny_and_writes_json(tiny, tmp_path):
     saved = json.loads((tmp_path / "sd_pipeline.json").read_text())
     assert saved["steps"] == 2 and saved["loop"]["ours_steps_per_s"] > 0
     assert [s["batch"] for s in saved["safety"]] == [1, 2] and data["device"].startswith("CPU")
+
+
+def test_inspect_a_local_model_folder(tiny, capsys):
+    from lab.diffusion.pipeline import cache_dir
+
+    assert main(["sd", "inspect", "--model", str(cache_dir()), "--json"]) == 0
+    counts = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert counts["unet"]["scalars"] == sum(p.numel() for p in tiny.unet.parameters())
+    assert set(counts) >= {"vae", "text_encoder", "unet", "safety_checker"}
+    assert main(["sd", "inspect", "--model", str(cache_dir())]) == 0
+    assert "not SD v1.4's architecture" in capsys.readouterr().out

@@ -30,7 +30,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                      "yes" if c.course() and (c.tensors, c.scalars) == c.course()[1:] else "no"))
     out.print(table(f"{source}: ours / the course's", ["component", "type", "modules",
                     "tensor params", "scalar params", "tensors & scalars match"], rows))
-    out.print(MODULE_COUNT_NOTE, markup=False)
+    if all(c.course() and (c.tensors, c.scalars) == c.course()[1:] for c in counts):
+        out.print(MODULE_COUNT_NOTE, markup=False)
+    else:
+        out.print("The parameter counts differ from the course's: this is not SD v1.4's "
+                  "architecture.", markup=False)
     return 0
 
 
