@@ -56,7 +56,8 @@ def write(rows: list[Row]) -> str:
         "1. **The lecture's two-decimal softmax and normalization values are not correctly rounded.** "
         f"softmax([1, 2]) = {_v(softmax(np.array([1.0, 2.0])))} (the slide: [0.26, 0.73]; rounded: "
         f"[0.27, 0.73]); [11, 12] / 23 = {_v(normalize(np.array([11.0, 12.0])))} (the slide: "
-        "[0.47, 0.53]; rounded: [0.48, 0.52]) — off by one in the last digit. The conclusions (softmax is shift-invariant, "
+        "[0.47, 0.53]; rounded: [0.48, 0.52]) — off by one in the last digit. The conclusions "
+        "(softmax is shift-invariant, "
         "normalization is scale-invariant) hold exactly; see the softmax page.\n",
         "1. **“image_vectors … feature size 4 (RGB+Alpha)” (exercise 1.3.2).** The 4 channels of "
         "the 1×4×64×64 tensor are the VAE's latent channels (`AutoencoderKL(latent_channels=4)`, "
