@@ -12,7 +12,7 @@ over all its values; its verdict is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -38,6 +38,7 @@ class Row:
     verdict: str
     detail: str = ""
     expected: str = "agree"
+    values: np.ndarray | None = field(default=None, repr=False, compare=False)  # what it computed
 
     @property
     def ok(self) -> bool:
@@ -47,7 +48,7 @@ class Row:
         return self.verdict in OK_VERDICTS
 
     def as_json(self) -> dict:
-        return {k: json_number(v) for k, v in asdict(self).items()}
+        return {f.name: json_number(getattr(self, f.name)) for f in fields(self) if f.name != "values"}
 
 
 def json_number(value):
@@ -100,7 +101,7 @@ def _check_one(case: Case, order: int, expected: np.ndarray, label: tuple[str, s
     if erratum:
         detail = f"course erratum: {erratum}. {detail}".strip()
     return _row(case, *label, order, max_error=worst, tolerance=tol, verdict=verdict,
-                detail=detail, expected=expect)
+                detail=detail, expected=expect, values=np.asarray(got, dtype=np.float64))
 
 
 def _closed_form_values(form: ClosedForm, case: Case) -> np.ndarray:

@@ -31,7 +31,6 @@ SD14_SAFETY_VISION = dict(
     hidden_size=1024, intermediate_size=4096, num_attention_heads=16, num_hidden_layers=24,
     patch_size=14, image_size=224, projection_dim=768,
 )
-LATENT_SCALE = 0.18215  # SD v1's VAE scaling_factor
 
 # The course's table (homework exercise 1.3.1): modules, parameter tensors, scalar parameters.
 COURSE_TABLE = {

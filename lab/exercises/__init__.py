@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lab.exercises import graph, losses, polynomial, softmax
-from lab.exercises.base import KINDS, Case, ClosedForm, Function, Kind, order_of
+from lab.exercises.base import Case, ClosedForm, Function, Kind, order_of
 
 EXERCISES: dict[str, Callable[[], list[Case]]] = {
     "polynomial": polynomial.cases,
@@ -20,4 +20,4 @@ def all_cases(names: list[str] | None = None) -> list[Case]:
     return [case for name in (names or EXERCISES) for case in EXERCISES[name]()]
 
 
-__all__ = ["EXERCISES", "KINDS", "Case", "ClosedForm", "Function", "Kind", "all_cases", "order_of"]
+__all__ = ["EXERCISES", "Case", "ClosedForm", "Function", "Kind", "all_cases", "order_of"]

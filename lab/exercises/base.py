@@ -4,14 +4,13 @@ differentiate, where, and the closed forms the course derives by hand."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import sympy as sp
 
 Kind = Literal["derivative", "gradient", "jacobian", "hessian"]
-KINDS: tuple[Kind, ...] = ("derivative", "gradient", "jacobian", "hessian")
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,10 +29,6 @@ class Function:
     variables: tuple[sp.Symbol, ...]
     program: Callable
     real_only: str = ""
-
-    @property
-    def is_vector_valued(self) -> bool:
-        return isinstance(self.expr, sp.MatrixBase)
 
 
 @dataclass(frozen=True)
@@ -66,8 +61,6 @@ class Case:
     closed_forms: tuple[ClosedForm, ...] = ()
     source: str = ""
     tol_scale: float = 1.0
-    note: str = ""
-    tags: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def name(self) -> str:

@@ -19,10 +19,7 @@ def graph(v):
 
 def cases() -> list[Case]:
     a, b = symbols("v", 2)
-    fn = Function("e = (a + b)(b + 1)", (a + b) * (b + 1), (a, b), graph)
+    fn = Function("e = (a + b)(b + 1)", graph((a, b)), (a, b), graph)  # the program, on symbols
     form = ClosedForm("(b + 1, a + 2b + 1)", lambda v: np.array([v[1] + 1, v[0] + 2 * v[1] + 1]))
     points = np.array([POINT, [-1.5, 0.25], [3.0, -2.0]])
     return [Case("graph", fn, "gradient", points, closed_forms=(form,), source=SOURCE)]
-
-
-
