@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 from lab.diffusion.benchmark import run
+from lab.diffusion.pipeline import resolve_device
+from lab.errors import LabError
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
@@ -16,8 +16,11 @@ if __name__ == "__main__":
     p.add_argument("--steps", type=int, default=33)
     p.add_argument("--out", default="reports/bench")
     a = p.parse_args()
-    device = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available()
-                          else "cpu" if a.device == "auto" else a.device)
+    try:
+        device = resolve_device(a.device)
+    except LabError as e:
+        print(f"sd_pipeline.py: error: {e}", file=sys.stderr)
+        sys.exit(2)
     data = run(Path(a.out), device, steps=a.steps)
     print(f"{data['device']}: our loop {data['loop']['ours_steps_per_s']:.3g} steps/s, pipeline "
           f"{data['loop']['pipeline_steps_per_s']:.3g} steps/s; wrote {a.out}/sd_pipeline.md")

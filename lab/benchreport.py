@@ -1,21 +1,31 @@
-"""Run the sweeps and write each as JSON + markdown + log-log PNG under reports/bench/, plus a
-summary that checks the performance targets."""
+"""Run the sweeps and write each as JSON + markdown + log-log PNG under reports/bench/, then rebuild
+the summary README.md from every sweep JSON in the folder.
+
+One JSON per sweep is the record: a partial run (`lab bench --sweep symbolic`) rewrites only its
+own sweeps' files, and the summary lists every sweep present, each with its own date, mode and
+library versions. `fresh(out)` says, per `--sweep` name, whether its results were measured with the
+libraries installed now. Every file is written whole or not at all (temporary file + rename).
+"""
 
 from __future__ import annotations
 
 import datetime
+import io
 import json
+import os
 import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from lab import sweeps
-from lab.bench import Timing, spread, threads
-from lab.report.figures import plt, save
+from lab.bench import MEMORY_SOURCES, Timing, spread, threads
+from lab.outdir import MARKER, MARKER_TEXT, atomic_write_text, check_writable
+from lab.report.figures import plt
 from lab.report.markdown import md_table
 from lab.report.meta import machine, versions
 
+SCHEMA = 2  # the JSON layout; results written in another layout are stale
 QUICK = {
     "polynomial": dict(sizes=[10**2, 10**4, 10**6], orders=(1, 4)),
     "softmax_jacobian": dict(sizes=[16, 64, 256, 1024]),
@@ -28,184 +38,339 @@ FULL = {
     "loss_gradients": dict(sizes=[10, 100, 1000, 10000]),
     "symbolic": dict(sizes=[2, 8, 32, 64, 128, 256], nested=[1, 2, 4, 6, 8, 10]),
 }
+# Seconds of side-by-side runs allowed per target while its interval straddles the threshold.
+BUDGET_S = {"quick": 3.0, "full": 10.0}
+# Folders an earlier lab wrote before the marker existed: its summary or the SD benchmark's page.
+LEGACY = (("README.md", "# Benchmarks ("), ("sd_pipeline.md", "# Stable Diffusion speed on"))
 
 
-def run_all(out: Path, full: bool = False, only: list[str] | None = None, advance=lambda: None,
-            plan: dict | None = None):
-    """Run the sweeps, write their files, return the list of results."""
+def check_out(out: Path | str) -> Path:
+    """`out` as a Path once it is known the benchmarks may write there (else LabError): call it
+    before any sweep runs, so that a bad --out fails at once."""
+    return check_writable(out, legacy=LEGACY)
+
+
+def prepare(out: Path | str) -> Path:
+    """check_out, then create the folder and mark it as lab's."""
+    out = check_out(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / MARKER).is_file():
+        atomic_write_text(out / MARKER, MARKER_TEXT)
+    return out
+
+
+def run_all(out: Path, full: bool = False, only: list[str] | None = None,
+            advance: Callable[[], None] = lambda: None, plan: dict | None = None,
+            budget_s: float | None = None) -> list[sweeps.SweepResult]:
+    """Run the named sweeps (all by default), write their files, rebuild out/README.md from every
+    sweep in out/, and return the results of this run."""
+    out = prepare(out)
+    mode = "full" if full else "quick"
     plan = plan or (FULL if full else QUICK)
+    budget = BUDGET_S[mode] if budget_s is None else budget_s
     results = []
     for name in only or plan:
-        results.extend(_run(name, plan[name], advance))
-    out.mkdir(parents=True, exist_ok=True)
-    for r in results:
-        write(r, out, full)
-    (out / "README.md").write_text(summary(results, full), encoding="utf-8")
+        for sweep, sizes in sweeps.family(name, plan[name]):
+            result = sweeps.run(sweep, sizes, advance)
+            result.targets = sweeps.check_targets(sweep, result, budget, advance)
+            for target in result.targets:
+                target.why = explain(result, target)
+            write(result, out, mode)
+            results.append(result)
+    rebuild(out)
     return results
 
 
-def fresh(out: Path) -> bool:
-    """True when out/ holds a benchmark summary measured with the libraries installed now."""
-    files = list(out.glob("*.json"))
-    if not (out / "README.md").is_file() or not files:
-        return False
-    return all(json.loads(f.read_text()).get("versions") == versions() for f in files)
-
-
 def steps(full: bool = False, only: list[str] | None = None) -> int:
+    """How many times run_all calls `advance`: once per sweep size and once per target."""
     plan = FULL if full else QUICK
-    n = 0
-    for name in only or plan:
-        p = plan[name]
-        n += len(p["sizes"]) * (len(p.get("orders", ())) or (2 if name != "softmax_jacobian" else 1))
-    return n
+    return sum(len(sizes) + len(sweeps.targets_of(sweep.name))
+               for name in only or plan for sweep, sizes in sweeps.family(name, plan[name]))
 
 
-def _run(name: str, p: dict, advance) -> list[sweeps.SweepResult]:
-    if name == "polynomial":
-        return [sweeps.run(f"polynomial_order{k}", f"Polynomial p0, derivative of order {k}",
-                           "points", p["sizes"], sweeps.polynomial_jobs(k), sweeps.polynomial_primals,
-                           advance) for k in p["orders"]]
-    if name == "softmax_jacobian":
-        return [sweeps.run(name, "Softmax Jacobian (n×n)", "n", p["sizes"], sweeps.softmax_jobs,
-                           sweeps.softmax_primals, advance)]
-    if name == "loss_gradients":
-        return [sweeps.run(f"{loss.lower()}_gradient", f"{loss} gradient w.r.t. the logits of a "
-                           "batch (batch × 1000 classes; 10 classes at batch 10)", "batch",
-                           p["sizes"], sweeps.loss_jobs(loss), sweeps.loss_primals(loss), advance)
-                for loss in ("CE", "SE")]
-    out = []
-    for kind, sizes in (("polynomial", p["sizes"]), ("nested", p["nested"])):
-        jobs, expression = sweeps.symbolic_jobs(kind)
-        r = sweeps.run(f"symbolic_{kind}", f"SymPy diff + lambdify, {kind} expressions",
-                       "degree" if kind == "polynomial" else "depth", sizes, jobs,
-                       lambda n: iter(()), advance, min_repeats=3, min_time=0.0, memory=False)
-        import sympy as sp
+# --- freshness ---------------------------------------------------------------------------------------
+@dataclass
+class Freshness:
+    """Per `lab bench --sweep` name: measured with the installed libraries, stale (why), or absent.
+    True when nothing needs running."""
 
-        r.notes.append("Operation count of the derivative by size: " + ", ".join(
-            f"{n}: {sp.count_ops(sp.diff(expression(n), sweeps.X))}" for n in sizes))
-        out.append(r)
-    return out
+    fresh: list[str] = field(default_factory=list)
+    stale: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def to_run(self) -> list[str]:
+        """The sweep names to run to bring the folder up to date."""
+        return [n for n in QUICK if n in self.stale or n in self.missing]
+
+    def __bool__(self) -> bool:
+        return not self.to_run
+
+
+def fresh(out: Path) -> Freshness:
+    """Which sweeps in out/ were measured with the libraries installed now, which are stale (and
+    why), which are absent."""
+    records = load(out)
+    state = Freshness()
+    for name in QUICK:
+        mine = [r for r in records if _family(r) == name]
+        reasons = sorted({why for r in mine if (why := staleness(r))})
+        if not mine:
+            state.missing.append(name)
+        elif reasons:
+            state.stale[name] = "; ".join(reasons)
+        else:
+            state.fresh.append(name)
+    return state
+
+
+def staleness(record: dict) -> str:
+    """Why a sweep's record no longer describes this installation ('' when it does)."""
+    if record.get("schema") != SCHEMA:
+        return "written by an older lab (another result format)"
+    now, then = versions(), record.get("versions", {})
+    changed = [f"{k} {then.get(k, '?')} (installed {v})" for k, v in now.items() if then.get(k) != v]
+    return "measured with " + ", ".join(changed) if changed else ""
+
+
+def load(out: Path) -> list[dict]:
+    """Every sweep record (JSON with a 'sweep' key) in out/, by file name; unreadable files are
+    returned as stale records naming their sweep."""
+    records = []
+    for path in sorted(Path(out).glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {"sweep": path.stem, "unreadable": True}
+        if isinstance(data, dict) and "sweep" in data:
+            records.append(data)
+    return records
+
+
+def _family(record: dict) -> str:
+    # Records from before SCHEMA 2 carry no family: derive it from the sweep's name.
+    name = record["sweep"]
+    if "family" in record:
+        return record["family"]
+    if name.endswith("_gradient"):
+        return "loss_gradients"
+    return next((f for f in QUICK if name.startswith(f.split("_")[0])), name)
+
+
+# --- one sweep's files ---------------------------------------------------------------------------
+def record(r: sweeps.SweepResult, mode: str) -> dict:
+    """The JSON record of one sweep: provenance, every timing, the targets' decisions."""
+    return {"schema": SCHEMA, "sweep": r.name, "family": r.family, "title": r.title,
+            "size_label": r.size_label, "mode": mode, "date": datetime.date.today().isoformat(),
+            "machine": machine(), "processor": platform.processor(), "versions": versions(),
+            "threads": threads(), "dtype": "float64",
+            "groups": {str(k): v for k, v in r.groups.items() if v},
+            "memory_sources": {s: MEMORY_SOURCES[s] for s in _sources(r)},
+            "timings": [t.as_json() | {"ratio_to_primal": r.ratio(t)} for t in r.timings],
+            "primal": {lib: [t.as_json() for t in ts] for lib, ts in r.primal.items()},
+            "library_of": r.library_of, "notes": r.notes,
+            "targets": [t.as_json() for t in r.targets]}
+
+
+def write(r: sweeps.SweepResult, out: Path, mode: str = "quick") -> None:
+    """Write r's PNG, markdown and JSON (the JSON last: it is what the summary reads)."""
+    out = prepare(out)
+    data = record(r, mode)
+    figure = plot(r, out)
+    atomic_write_text(out / f"{r.name}.md", page(r, data, figure))
+    atomic_write_text(out / f"{r.name}.json", json.dumps(data, indent=1))
+
+
+def page(r: sweeps.SweepResult, data: dict, figure: str) -> str:
+    """The sweep's markdown page: provenance, plot, one row per method and size."""
+    rows = [_row(r, t) for t in sorted(r.timings, key=lambda t: (t.size, t.median_s))]
+    sources = "".join(f"- {s}: {MEMORY_SOURCES[s]}\n" for s in _sources(r))
+    primal = ("\nPrimal (the function itself): " + "; ".join(
+        f"{lib} " + ", ".join(f"{_size(r, t.size)}: {spread(t)}" for t in ts)
+        for lib, ts in r.primal.items()) + "\n") if r.primal else ""
+    return (f"# {r.title}\n\n_{data['mode']} mode, {data['date']}, {data['machine']}; float64; "
+            f"threads: {data['threads']}._\n\n![time and ratio]({figure})\n\n"
+            + md_table([r.size_label, "method", "median ± IQR/2", "min (ms)",
+                        "first-call overhead (ms, compile/trace)", "÷ primal (same library)",
+                        "peak MiB allocated by one call (counted by)"], rows)
+            + primal + (f"\nPeak memory, by who counted it:\n\n{sources}" if sources else "")
+            + "".join(f"\n{n}\n" for n in r.notes))
+
+
+def _sources(r: sweeps.SweepResult) -> list[str]:
+    every = r.timings + [p for ps in r.primal.values() for p in ps]
+    return sorted({t.memory_source for t in every if t.memory_source})
+
+
+def _size(r: sweeps.SweepResult, size: int) -> str:
+    group = r.groups.get(size)
+    return f"{size} ({group})" if group else str(size)
 
 
 def _row(r: sweeps.SweepResult, t: Timing) -> tuple:
     ratio = r.ratio(t)
-    return (t.size, t.method, spread(t), f"{t.min_s * 1e3:.3g}", f"{t.compile_s * 1e3:.3g}",
-            "–" if ratio is None else f"{ratio:.3g}",
-            "–" if t.peak_bytes is None else f"{t.peak_bytes / 2**20:.3g}")
+    memory = "–" if t.peak_bytes is None else f"{t.peak_bytes / 2**20:.3g} ({t.memory_source})"
+    return (_size(r, t.size), t.method, spread(t), f"{t.min_s * 1e3:.3g}",
+            f"{t.compile_s * 1e3:.3g}", "–" if ratio is None else f"{ratio:.3g}", memory)
 
 
-def write(r: sweeps.SweepResult, out: Path, full: bool) -> None:
-    data = {"sweep": r.name, "title": r.title, "mode": "full" if full else "quick",
-            "date": datetime.date.today().isoformat(), "machine": machine(),
-            "processor": platform.processor(), "versions": versions(), "threads": threads(),
-            "dtype": "float64",
-            "timings": [t.as_json() | {"ratio_to_primal": r.ratio(t)} for t in r.timings],
-            "primal": {lib: [t.as_json() for t in ts] for lib, ts in r.primal.items()},
-            "notes": r.notes}
-    (out / f"{r.name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    figure = plot(r, out)
-    (out / f"{r.name}.md").write_text(
-        f"# {r.title}\n\n_{data['mode']} mode, {data['date']}, {data['machine']}; float64; "
-        f"threads: {data['threads']}._\n\n![time and ratio]({figure})\n\n"
-        + md_table([r.size_label, "method", "median ± IQR/2", "min (ms)", "first-call overhead "
-                    "(ms, compile/trace)", "÷ primal (same library)", "peak MiB (tracemalloc)"],
-                   [_row(r, t) for t in sorted(r.timings, key=lambda t: (t.size, t.median_s))])
-        + ("\nPrimal (the function itself): "
-           + "; ".join(f"{lib} " + ", ".join(f"{t.size}: {spread(t)}" for t in ts)
-                       for lib, ts in r.primal.items()) if r.primal else "")
-        + "\n\n" + "\n".join(r.notes) + "\n", encoding="utf-8")
+def series(r: sweeps.SweepResult) -> dict[tuple[str, str], list[Timing]]:
+    """(method, problem shape) → its timings by size: one plotted line each, so that problems of
+    different shapes (10 against 1000 classes) are never joined into one line."""
+    lines: dict[tuple[str, str], list[Timing]] = {}
+    for t in sorted(r.timings, key=lambda t: t.size):
+        lines.setdefault((t.method, r.groups.get(t.size, "")), []).append(t)
+    return lines
 
 
 def plot(r: sweeps.SweepResult, out: Path) -> str:
+    """Time against size (left) and the ratio to the primal (right), log-log; returns the file name."""
     fig, axes = plt.subplots(1, 2 if r.primal else 1, figsize=(12 if r.primal else 6, 4.2),
                              squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     methods = list(dict.fromkeys(t.method for t in r.timings))
-    for m in methods:
-        ts = sorted((t for t in r.timings if t.method == m), key=lambda t: t.size)
-        axes[0, 0].loglog([t.size for t in ts], [t.median_s for t in ts], marker="o", label=m)
-        if r.primal:
-            ratios = [(t.size, r.ratio(t)) for t in ts if r.ratio(t) is not None]
-            if ratios:
-                axes[0, 1].loglog(*zip(*ratios, strict=True), marker="o", label=m)
-    axes[0, 0].set_xlabel(r.size_label)
-    axes[0, 0].set_ylabel("median time (s)")
+    groups = list(dict.fromkeys(r.groups.get(t.size, "") for t in r.timings))
+    # One line style and marker per problem shape, one colour per method.
+    styles = dict(zip(groups, (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")), strict=False))
+    for (method, group), ts in series(r).items():
+        ls, marker = styles.get(group, ("-", "o"))
+        style = dict(color=colors[methods.index(method) % len(colors)], ls=ls, marker=marker,
+                     label=method if group == groups[0] else None)
+        axes[0, 0].loglog([t.size for t in ts], [t.median_s for t in ts], **style)
+        ratios = [(t.size, r.ratio(t)) for t in ts if r.ratio(t) is not None]
+        if r.primal and ratios:
+            axes[0, 1].loglog(*zip(*ratios, strict=True), **style)
+    if len(groups) > 1:  # a legend entry per problem shape, in its line style
+        for group in groups:
+            ls, marker = styles[group]
+            axes[0, 0].plot([], [], color="gray", ls=ls, marker=marker, label=group)
+    axes[0, 0].set(xlabel=r.size_label, ylabel="median time (s)")
     axes[0, 0].set_title(r.title, fontsize=9)
     axes[0, 0].legend(fontsize=7)
     if r.primal:
-        axes[0, 1].set_xlabel(r.size_label)
-        axes[0, 1].set_ylabel("derivative time ÷ primal time")
+        axes[0, 1].set(xlabel=r.size_label, ylabel="derivative time ÷ primal time")
         axes[0, 1].axhline(3, color="gray", ls=":", lw=1)
         axes[0, 1].set_title("ratio to evaluating the function (same library)", fontsize=9)
     for ax in axes.ravel():
         ax.grid(True, which="major", alpha=0.3)
-    return save(fig, out, f"{r.name}.png")
+    return _save(fig, out / f"{r.name}.png")
 
 
-def _largest(r: sweeps.SweepResult, method_filter) -> list[Timing]:
-    top = max(t.size for t in r.timings)
-    return [t for t in r.timings if t.size == top and method_filter(t.method)]
+def _save(fig, path: Path) -> str:
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    # No timestamps in the file, so that a rerun with equal numbers writes identical bytes.
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temp.write_bytes(buffer.getvalue())
+    os.replace(temp, path)
+    return path.name
 
 
-def targets(results: list[sweeps.SweepResult]) -> list[tuple[str, str, str]]:
-    """(target, measured, met?) for the performance targets."""
-    rows = []
-    by = {r.name: r for r in results}
-    for name in ("ce_gradient", "se_gradient"):
-        if name in by:
-            r = by[name]
-            ad = _largest(r, lambda m: ("torch" in m or "JAX" in m or m.startswith("tape (")))
-            best = min(ad, key=lambda t: r.ratio(t) or np.inf)
-            ratio = r.ratio(best)
-            why = "" if ratio <= 3 else (
-                "; why: every AD backend's ratio — " + ", ".join(
-                    f"{t.method} {r.ratio(t):.2f}" for t in ad) + " — sits at the cheap-gradient "
-                "bound: reverse mode reruns the forward pass, keeps its batch×classes "
-                "intermediates, and its backward pass does about twice the forward's arithmetic")
-            rows.append((f"{name}: best AD derivative/primal ratio ≤ 3 at batch {best.size}",
-                         f"{best.method}: {ratio:.2f}{why}", "met" if ratio <= 3 else "missed"))
-            closed = _largest(r, lambda m: m.startswith("closed form"))[0]
-            tape_t = _largest(r, lambda m: m.startswith("tape"))[0]
-            q = tape_t.median_s / closed.median_s
-            forward = _largest(r, lambda m: m.startswith("tape, forward"))[0]
-            why = "" if q <= 2 else (
-                f"; why: recording the forward pass alone takes {spread(forward)} "
-                f"({forward.median_s / closed.median_s:.1f}× the closed form) — the tape keeps every "
-                "intermediate batch×classes array (shift, exp, sum, log, product) alive for the "
-                "backward pass, which then allocates as many again, while the closed form makes two")
-            rows.append((f"{name}: tape within 2× of numpy's closed form",
-                         f"{q:.2f}× ({spread(tape_t)} vs {spread(closed)}){why}",
-                         "met" if q <= 2 else "missed"))
-    if "softmax_jacobian" in by:
-        r = by["softmax_jacobian"]
-        at = [t for t in r.timings if t.size == 1024]
-        if at:
-            floor = next(t for t in at if t.method.startswith("write-floor"))
-            best = min((t for t in at if not t.method.startswith("write-floor")),
-                       key=lambda t: t.median_s)
-            q = best.median_s / floor.median_s
-            closed = next(t for t in at if t.method.startswith("closed form"))
-            why = "" if q <= 2 else (
-                f"; why: even numpy's diag(p) − p pᵀ takes {closed.median_s / floor.median_s:.1f}× "
-                "the floor, because it writes three n×n arrays (np.outer, np.diag and their "
-                "difference); AD also runs n forward (or reverse) sweeps before writing the result")
-            rows.append(("softmax Jacobian n = 1024 within 2× of the write-floor",
-                         f"{best.method}: {q:.2f}× the floor ({spread(best)} vs {spread(floor)}){why}",
-                         "met" if q <= 2 else "missed"))
-    return rows
+# --- why a target was missed, from the run's numbers ----------------------------------------------
+def _mib(t: Timing | None) -> str:
+    return "–" if t is None or t.peak_bytes is None else f"{t.peak_bytes / 2**20:.3g} MiB"
 
 
-def summary(results: list[sweeps.SweepResult], full: bool) -> str:
-    links = "\n".join(f"- [{r.title}]({r.name}.md)" for r in results)
-    return (f"# Benchmarks ({'full' if full else 'quick'} mode)\n\n"
-            f"_{datetime.date.today().isoformat()} · {machine()} · float64 · threads {threads()} · "
+def _memory(base: Timing | None, *others: Timing | None) -> str:
+    """'peak allocation of one call: base X MiB (counter); other Y MiB (counter, k× base)', the
+    ratio only where one counter saw both."""
+    if base is None or base.peak_bytes is None:
+        return ""
+    parts = [f"{base.method} {_mib(base)} ({base.memory_source})"]
+    for t in others:
+        if t is None or t.peak_bytes is None or t is base:
+            continue
+        same = t.memory_source == base.memory_source and base.peak_bytes > 0
+        ratio = f", {t.peak_bytes / base.peak_bytes:.1f}× {base.method}" if same else ""
+        parts.append(f"{t.method} {_mib(t)} ({t.memory_source}{ratio})")
+    return "peak allocation of one call: " + "; ".join(parts) if len(parts) > 1 else ""
+
+
+def _tape_split(r: sweeps.SweepResult, size: int, against: Timing) -> str:
+    """The tape's time split into recording and backward pass, relative to `against`."""
+    tape, forward = r.at("tape (numpy reverse mode)", size), r.at(
+        "tape, forward pass only (recording)", size)
+    if tape is None or forward is None:
+        return ""
+    return (f"the tape's recording pass takes {forward.median_s / against.median_s:.2f}× "
+            f"{against.method} and its backward pass the remaining "
+            f"{(tape.median_s - forward.median_s) / against.median_s:.2f}×")
+
+
+def _tape_holds(r: sweeps.SweepResult, size: int) -> str:
+    values, nbytes = sweeps.tape_footprint(r.name.split("_")[0].upper(), size)
+    return (f"the recorded tape holds {values} arrays ({nbytes / 2**20:.3g} MiB) for the backward "
+            f"pass at batch {size} × {sweeps.classes(size)}")
+
+
+def explain(r: sweeps.SweepResult, target: sweeps.TargetResult) -> str:
+    """Why a target was not met, every clause computed from this run's numbers ('' when met)."""
+    d = target.decision
+    if d.verdict == "met":
+        return ""
+    a, b = r.at(target.numerator, target.size), r.at(target.denominator, target.size)
+    lead = (f"the {d.confidence:.0%} interval straddles {d.threshold:g} after {d.pairs} pairs "
+            f"({d.seconds:.1f} s)" if d.verdict == "inconclusive" else "")
+    tape = target.numerator.startswith("tape (")
+    if target.denominator.startswith("closed form"):
+        facts = [_tape_split(r, target.size, b), _tape_holds(r, target.size), _memory(b, a)]
+    elif target.denominator.startswith("primal"):
+        ad = [t for t in r.timings if t.size == target.size and t.method.startswith(sweeps.AD)
+              and not t.method.startswith("tape,") and r.ratio(t)]
+        facts = ["each AD method ÷ its library's primal: " + ", ".join(
+                     f"{t.method} {r.ratio(t):.2f}" for t in ad),
+                 _tape_split(r, target.size, b) if tape else "", _memory(b, a)]
+    else:  # against the write-floor
+        closed = next((t for t in r.timings if t.size == target.size
+                       and t.method.startswith("closed form")), None)
+        facts = [f"numpy's closed form takes {closed.median_s / b.median_s:.2f}× the floor "
+                 "(medians of the sweep)" if closed else "", _memory(b, closed, a)]
+    return "; ".join(f for f in [lead, *facts] if f)
+
+
+# --- the summary ------------------------------------------------------------------------------------
+def rebuild(out: Path) -> Path:
+    """Rewrite out/README.md from every sweep record in out/; returns its path."""
+    path = Path(out) / "README.md"
+    atomic_write_text(path, summary(load(out), out))
+    return path
+
+
+def summary(records: list[dict], out: Path | None = None) -> str:
+    """The summary page: installed libraries, the targets' verdicts, and each sweep's provenance."""
+    order = list(QUICK)
+    records = sorted(records, key=lambda r: (order.index(f) if (f := _family(r)) in order
+                                             else len(order), r["sweep"]))
+    readable = [r for r in records if not r.get("unreadable")]
+    targets = [t for r in readable for t in r.get("targets", [])]
+    rows = [(t["target"], f"{t['numerator']} ÷ {t['denominator']}: "
+             f"{_interval(t['decision'])}", t["decision"]["verdict"], t["why"] or "–")
+            for t in targets]
+    sweeps_table = md_table(["sweep", "mode", "date", "measured with the installed libraries?"], [
+        (f"[{r.get('title', r['sweep'])}]({r['sweep']}.md)" if not r.get("unreadable")
+         else f"{r['sweep']}.json (unreadable)", r.get("mode", "?"), r.get("date", "?"),
+         "yes" if not (why := staleness(r)) else f"no: {why}") for r in records])
+    extra = ("\nAlso here: [Stable Diffusion speed](sd_pipeline.md) (`benchmarks/sd_pipeline.py`).\n"
+             if out is not None and (Path(out) / "sd_pipeline.md").is_file() else "")
+    return (f"# Benchmarks\n\n_Summary of the {len(records)} sweep results in this folder · "
+            f"{machine()} · float64 · installed: "
             + ", ".join(f"{k} {v}" for k, v in versions().items()) + "._\n\n"
-            "Every number is a median over repeated runs after a warm-up (IQR reported); the first "
+            "Every time is a median over repeated runs after a warm-up (IQR reported); the first "
             "call, which includes JIT compilation or tracing, is reported apart. Ratios are taken "
-            "against the primal in the same library at the same size, measured in the same run. "
-            "Threads: no library is restricted — torch runs its intra-op pool on every core (see "
-            "`torch_intra_op_threads`), XLA's CPU backend uses every core, numpy's element-wise "
-            "kernels run on one; the counts are recorded in each JSON file.\n\n"
+            "against the primal in the same library at the same size. Threads: no library is "
+            "restricted; the counts are recorded in each JSON file. Peak memory is counted by each "
+            "library's own allocator accounting, named beside every value.\n\n"
             "## Performance targets\n\n"
-            + md_table(["target", "measured", "verdict"], targets(results))
-            + "\n## Sweeps\n\n" + links + "\n")
+            "A target compares two calls run side by side (alternating, repeated): the verdict is "
+            "`met` when the whole 95% bootstrap interval of the median ratio lies at or below the "
+            "threshold, `missed` when it lies above, and `inconclusive` when it still straddles "
+            "the threshold once the time budget is spent.\n\n"
+            + (md_table(["target", "measured: median ratio [interval], pairs", "verdict", "why"],
+                        rows) if rows else "No target was measured in these sweeps.\n")
+            + "\n## Sweeps\n\n" + sweeps_table + extra)
+
+
+def _interval(d: dict) -> str:
+    return f"{d['median']:.2f}× [{d['low']:.2f}, {d['high']:.2f}], {d['pairs']} pairs"

@@ -30,7 +30,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     _check_names(args.exercise, list(EXERCISES), "exercise")
     _check_names(args.backend, backends.valid_names(), "backend")
-    cases = all_cases(args.exercise)
+    cases = all_cases(list(dict.fromkeys(args.exercise)) if args.exercise else None)
     methods = backends.select(args.backend)
     with progress("cross-checking", len(cases)) as advance:
         rows = check(cases, methods, closed_forms=not args.backend or "closed_form" in args.backend,
@@ -68,21 +68,23 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from lab import backends, diffcmd
 
     _check_names(args.backend, backends.valid_names(), "backend")
-    return diffcmd.run(args.expression, args.wrt, args.order, args.at,
-                       backends.select(args.backend), args.json)
+    return diffcmd.run(args.expression, args.wrt, args.order, args.at, args.backend, args.json,
+                       args.timeout)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from lab.console import printable
+    from lab.outdir import REPORT_LEGACY, check_writable
 
+    # A bad --out fails now, in one line, not after the heavy imports and a minute of work.
+    try:
+        out = check_writable(args.out, legacy=REPORT_LEGACY)
+    except LabError as e:
+        raise LabError(f"--out: {e}") from None
     from lab.report import write_report
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise LabError(f"--out {out} exists and is not a folder")
     files = write_report(out, quick=args.quick)
-    out_line = f"wrote {len(files)} pages under {out}/ (start at {out / 'README.md'})"
-    print(out_line)
+    print(f"wrote {len(files)} pages under {printable(out)}/ (start at {printable(out / 'README.md')})")
     return 0
 
 
@@ -113,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every backend on every exercise and compare each value "
                        "with the exact reference (SymPy + mpmath at 40 digits). Exit status 1 if "
                        "any row disagrees or errors (known course errata excepted), 2 on bad input.")
-    c.add_argument("--exercise", nargs="+", metavar="NAME", help="only these exercises")
-    c.add_argument("--backend", nargs="+", metavar="NAME",
+    c.add_argument("--exercise", nargs="+", action="extend", metavar="NAME", help="only these exercises")
+    c.add_argument("--backend", nargs="+", action="extend", metavar="NAME",
                    help="only these backends (e.g. torch) or variants (e.g. finite.central); "
                         "closed forms are included only when no backend is named or 'closed_form' is")
     c.add_argument("--json", action="store_true", help="print a JSON array, one object per row")
@@ -134,8 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--order", type=int, default=1, metavar="K", help="derivative order (1-8)")
     d.add_argument("--at", default="0.5,1,2", metavar="POINTS",
                    help="points: '0.5,1,2' for one variable, 'x=1,y=2;x=3,y=4' for several")
-    d.add_argument("--backend", nargs="+", metavar="NAME", help="only these backends or variants")
+    d.add_argument("--backend", nargs="+", action="extend", metavar="NAME",
+                   help="only these backends or variants")
     d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds allowed to the exact reference and to each backend (default 10); "
+                        "past it the verdict is 'timeout'")
     d.set_defaults(run=cmd_diff)
 
     r = sub.add_parser("report", help="write the markdown reports with figures",
@@ -172,23 +178,33 @@ def _no_diffusion(args: argparse.Namespace) -> int:
     raise LabError("the diffusion extra is not installed: pip install -e '.[diffusion]'")
 
 
+DIFF_OPTIONS = ("-h", "--help", "--wrt", "--order", "--at", "--backend", "--json", "--timeout")
+
+
 def _join_negative_values(argv: list[str]) -> list[str]:
-    # argparse takes "--at -1,0,2" for two options; "--at=-1,0,2" is what the user meant.
-    joined, i = [], 0
+    """argparse reads a value or an expression that starts with "-" as an option: "--at -1,0,2"
+    means "--at=-1,0,2", and in `lab diff '-x**2'` the expression is "-x**2" (moved after "--")."""
+    joined, expression, i = [], [], 0
     while i < len(argv):
-        if argv[i] == "--at" and i + 1 < len(argv) and argv[i + 1][:2].lstrip("-")[:1].isdigit() \
-                and argv[i + 1].startswith("-"):
+        token = argv[i]
+        if token == "--":
+            joined += argv[i:]
+            break
+        if token == "--at" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
             joined.append(f"--at={argv[i + 1]}")
             i += 2
+            continue
+        if (argv[:1] == ["diff"] and token.startswith("-") and not expression
+                and token.split("=")[0] not in DIFF_OPTIONS):
+            expression.append(token)
         else:
-            joined.append(argv[i])
-            i += 1
-    return joined
+            joined.append(token)
+        i += 1
+    return joined + (["--", *expression] if expression else [])
 
 
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=RuntimeWarning)
     args = build_parser().parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
     try:
         return args.run(args)

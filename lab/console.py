@@ -10,18 +10,30 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lab.errors import LabError  # noqa: F401  (re-exported for the commands)
+
 # Piped output is read by people in files and by programs: don't wrap it at 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False)
 
 
 def fail_line(message: str) -> None:
-    """Print one unwrapped, unstyled line on stderr."""
-    print(message, file=sys.stderr)
+    """Print one unwrapped, unstyled line on stderr (control characters written as escapes)."""
+    print("".join(c if c.isprintable() else ascii(c)[1:-1] for c in message), file=sys.stderr)
 
 
-class LabError(Exception):
-    """A user mistake or an unusable input: reported as one line, exit status 2."""
+def printable(text: object) -> str:
+    """User-supplied text for a plain (unstyled) line: control characters (ANSI/OSC escapes,
+    newlines) and undecodable bytes of a file name written as Python escapes."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(text))
+
+
+def escaped(text: object) -> str:
+    """User-supplied text (a path, a name) made safe to print through rich: `printable`, and rich
+    markup such as `[/]` or `[reverse]` shown as typed."""
+    from rich.markup import escape
+
+    return escape(printable(text))
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:

@@ -1,12 +1,10 @@
-"""Run every method on every case, compare with the exact reference, and give verdicts.
+"""Run every method on every case, compare with the certified reference, and give verdicts.
 
-Error per value (gradbench's): ρ = |x − y| / max(1, |x| + |y|). A row's max error is the largest ρ
-over all its values; its verdict is
-  agree        max ρ ≤ the method's tolerance for that derivative order (× the case's tol_scale)
-  disagree     some ρ is above it — the row says where: point, component, expected, got, ρ
-  undefined    the reference itself is undefined (nan) at every point checked
-  unsupported  the method cannot compute this, and says why
-  error        the method raised; the row carries its message
+Error per value (gradbench's): ρ = |x − y| / max(1, |x| + |y|). Each method states the error it
+should reach at each value (`Method.expected_error`); the tolerance policy and the verdicts —
+agree, disagree, inaccurate, undefined, overflow, unsupported, timeout, uncertified, error — are
+defined in `lab.core.compare`. A row's verdict covers all its points and values; its detail says
+where it failed: point, component, expected, got, ρ.
 """
 
 from __future__ import annotations
@@ -16,13 +14,14 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from lab.backends import ROUNDING_TOLERANCE, Method, Unsupported, compute
-from lab.exercises.base import Case, ClosedForm, order_of
-from lab.reference import reference
+from lab.backends import Method, compute
+from lab.core.budget import OverBudget, budget
+from lab.core.cases import Case, ClosedForm, order_of
+from lab.core.compare import OK_VERDICTS, VERDICTS, Comparison, compare, rounding_error
+from lab.core.reference import Reference, reference
+from lab.errors import Unsupported
 
-VERDICTS = ("agree", "disagree", "undefined", "unsupported", "error")
-OK_VERDICTS = ("agree", "undefined", "unsupported")
-
+SECONDS = 60.0  # default time budget for the reference of one case and order, and for one method
 
 @dataclass(frozen=True)
 class Row:
@@ -39,6 +38,7 @@ class Row:
     detail: str = ""
     expected: str = "agree"
     values: np.ndarray | None = field(default=None, repr=False, compare=False)  # what it computed
+    comparison: Comparison | None = field(default=None, repr=False, compare=False)  # per value
 
     @property
     def ok(self) -> bool:
@@ -48,7 +48,8 @@ class Row:
         return self.verdict in OK_VERDICTS
 
     def as_json(self) -> dict:
-        return {f.name: json_number(getattr(self, f.name)) for f in fields(self) if f.name != "values"}
+        return {f.name: json_number(getattr(self, f.name)) for f in fields(self)
+                if f.name not in ("values", "comparison")}
 
 
 def json_number(value):
@@ -56,100 +57,81 @@ def json_number(value):
     return None if isinstance(value, float) and not np.isfinite(value) else value
 
 
-def rho(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
-    """ρ = |x − y| / max(1, |x| + |y|), elementwise; inf where `got` is not finite."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        r = np.abs(expected - got) / np.maximum(1.0, np.abs(expected) + np.abs(got))
-    return np.where(np.isfinite(got), r, np.inf)
-
-
-def compare(expected: np.ndarray, got: np.ndarray, tol: float) -> tuple[float | None, str, str]:
-    """(max ρ, verdict, detail) for one method's values against the reference."""
-    got = np.broadcast_to(np.asarray(got, dtype=np.float64), expected.shape)
-    defined = np.isfinite(expected)
-    if not defined.any():
-        return None, "undefined", "the exact derivative is undefined at every point checked"
-    r = np.where(defined, rho(np.where(defined, expected, 0.0), got), 0.0)
-    worst = float(r.max())
-    skipped = int((~defined).sum())
-    note = f"{skipped} value(s) where the derivative is undefined were skipped" if skipped else ""
-    if worst <= tol:
-        return worst, "agree", note
-    index = tuple(int(i) for i in np.argwhere(r > tol)[0])
-    detail = (f"first bad value at point {index[0]}" + (f", entry {index[1:]}" if len(index) > 1 else "")
-              + f": expected {expected[index]:.17g}, got {got[index]:.17g}, ρ = {r[index]:.2e}")
-    return worst, "disagree", detail
-
-
 def _row(case: Case, backend: str, variant: str, family: str, order: int, **fields) -> Row:
     return Row(case.exercise, case.name, backend, variant, family, case.kind, order, **fields)
 
 
-def _check_one(case: Case, order: int, expected: np.ndarray, label: tuple[str, str, str],
-               tol: float, run: Callable[[], np.ndarray], erratum: str = "") -> Row:
-    backend, variant, family = label
+def _check_one(case: Case, order: int, ref: Reference, method: Method | None, label: tuple[str, str, str],
+               run: Callable[[], tuple[np.ndarray, np.ndarray | None]], seconds: float | None,
+               erratum: str = "") -> Row:
     expect = "disagree" if erratum else "agree"
     try:
-        got = run()
+        with budget(seconds, f"{label[0]}.{label[1]}"):
+            got, estimate = run()
     except Unsupported as e:
         return _row(case, *label, order, max_error=None, tolerance=None, verdict="unsupported",
                     detail=str(e), expected=expect)
+    except OverBudget as e:
+        return _row(case, *label, order, max_error=None, tolerance=None, verdict="timeout",
+                    detail=str(e), expected=expect)
     except Exception as e:  # noqa: BLE001 — a backend failing is a result to report, not a crash
-        return _row(case, *label, order, max_error=None, tolerance=tol, verdict="error",
+        return _row(case, *label, order, max_error=None, tolerance=None, verdict="error",
                     detail=f"{type(e).__name__}: {e}".splitlines()[0], expected=expect)
-    worst, verdict, detail = compare(expected, got, tol)
-    if erratum:
-        detail = f"course erratum: {erratum}. {detail}".strip()
-    return _row(case, *label, order, max_error=worst, tolerance=tol, verdict=verdict,
-                detail=detail, expected=expect, values=np.asarray(got, dtype=np.float64))
+    expected = (method.expected_error(order, ref, estimate) if method
+                else rounding_error(ref)) * case.tol_scale
+    result = compare(ref, got, expected)
+    detail = f"course erratum: {erratum}. {result.detail}".strip() if erratum else result.detail
+    return _row(case, *label, order, max_error=result.max_error, tolerance=result.tolerance,
+                verdict=result.verdict, detail=detail, expected=expect,
+                values=np.asarray(got, dtype=np.float64), comparison=result)
 
 
-def _closed_form_values(form: ClosedForm, case: Case) -> np.ndarray:
-    if case.kind == "derivative":
-        return np.broadcast_to(np.asarray(form.compute(case.points), dtype=np.float64),
-                               case.points.shape)
-    return np.stack([np.asarray(form.compute(x), dtype=np.float64) for x in case.points])
-
-
-def primal_magnitude(case: Case) -> float:
-    """max(1, |f|) over the case's points: finite differences lose ε·|f|/hᵏ to rounding, so their
-    tolerance grows with the size of the function values, not of the derivative."""
+def _closed_form_values(form: ClosedForm, case: Case) -> tuple[np.ndarray, None]:
     with np.errstate(all="ignore"):
-        values = [np.abs(np.asarray(case.function.program(x), dtype=np.float64)).max()
-                  for x in (case.points if case.kind != "derivative" else [case.points])]
-    finite = [v for v in values if np.isfinite(v)]
-    return max([1.0, *finite])
+        if case.kind == "derivative":
+            return np.broadcast_to(np.asarray(form.compute(case.points), dtype=np.float64),
+                                   case.points.shape), None
+        return np.stack([np.asarray(form.compute(x), dtype=np.float64) for x in case.points]), None
 
 
-def check_case(case: Case, methods: Iterable[Method], closed_forms: bool = True) -> Iterator[Row]:
-    """Rows for every (method or closed form) × derivative order of one case."""
+def _computed(m: Method, case: Case, order: int) -> tuple[np.ndarray, np.ndarray | None]:
+    with np.errstate(all="ignore"):  # overflow or 0/0 in a method is judged by its values
+        return compute(m, case.kind, case.function, case.points, order)
+
+
+def check_case(case: Case, methods: Iterable[Method], closed_forms: bool = True,
+               seconds: float | None = SECONDS) -> Iterator[Row]:
+    """Rows for every (method or closed form) × derivative order of one case; `seconds` bounds the
+    reference and each method (a method past it gets `timeout`)."""
     orders = case.orders if case.kind == "derivative" else (order_of(case.kind),)
     methods = list(methods)
-    magnitude = primal_magnitude(case) if any(m.family == "numerical" for m in methods) else 1.0
     for order in orders:
-        expected = reference(case.function, case.kind, case.points, order)
-        for m in methods:
-            tol = m.tolerance(order) * case.tol_scale * (magnitude if m.family == "numerical" else 1)
-            yield _check_one(case, order, expected, (m.backend, m.variant, m.family), tol,
-                             lambda m=m, order=order: compute(m, case.kind, case.function, case.points,
-                                                            order))
+        ref = reference(case.function, case.kind, case.points, order, seconds)
+        yield from check_against(case, order, ref, methods, seconds)
         if not closed_forms:
             continue
         for form in case.closed_forms:
             if form.order != order and case.kind == "derivative":
                 continue
-            yield _check_one(case, order, expected, ("closed_form", form.name, "exact"),
-                             ROUNDING_TOLERANCE * case.tol_scale,
-                             lambda form=form: _closed_form_values(form, case), form.erratum)
+            yield _check_one(case, order, ref, None, ("closed_form", form.name, "exact"),
+                             lambda form=form: _closed_form_values(form, case), seconds, form.erratum)
+
+
+def check_against(case: Case, order: int, ref: Reference, methods: Iterable[Method],
+                  seconds: float | None = SECONDS) -> Iterator[Row]:
+    """One row per method for derivative order `order` of the case, against a computed reference."""
+    for m in methods:
+        yield _check_one(case, order, ref, m, (m.backend, m.variant, m.family),
+                         lambda m=m: _computed(m, case, order), seconds)
 
 
 def check(cases: Iterable[Case], methods: Iterable[Method], closed_forms: bool = True,
-          progress: Callable[[Case], None] | None = None) -> list[Row]:
+          progress: Callable[[Case], None] | None = None, seconds: float | None = SECONDS) -> list[Row]:
     """All rows for all cases; `progress(case)` is called after each case."""
     rows: list[Row] = []
     methods = list(methods)
     for case in cases:
-        rows.extend(check_case(case, methods, closed_forms))
+        rows.extend(check_case(case, methods, closed_forms, seconds))
         if progress:
             progress(case)
     return rows

@@ -1,57 +1,72 @@
-"""`lab diff`: the k-th derivative of a user's expression by every backend, against the reference."""
+"""`lab diff`: read the expression and the points, run the cross-check, print a table or JSON."""
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
+import math
 
 import numpy as np
 import sympy as sp
 
-from lab.backends import Method, Unsupported, compute
-from lab.console import LabError, fmt_error, out, table
-from lab.crosscheck import compare, json_number, rho
-from lab.expression import ExpressionError, function_of, parse
-from lab.reference import reference
+from lab.backends import select
+from lab.check.diff import DiffResult, differentiate_at
+from lab.console import escaped, fmt_error, out, table
+from lab.core.expression import VARIABLE, ExpressionError, parse
+from lab.crosscheck import json_number
+from lab.errors import LabError
 
-SIMPLIFY_LIMIT = 200  # operations; beyond that simplify() can take minutes
+MAX_POINTS = 10_000
+FLOAT_MAX = float(np.finfo(np.float64).max)
+MAX_ORDER = 8
+MANY_POINTS = 12  # above this, one summary row per method instead of a table per point
 
 
-@dataclass
-class BackendResult:
-    values: list[float | None]
-    max_error: float | None
-    verdict: str
-    detail: str = ""
-    tolerance: float = 0.0
+def _split_top_level(text: str, separator: str) -> list[str]:
+    """text split at `separator` outside parentheses (so 'pow(2, 3),1' is two values)."""
+    parts, depth, current = [], 0, []
+    for c in text:
+        depth += (c == "(") - (c == ")")
+        if c == separator and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+    return [*parts, "".join(current)]
 
-    def at(self, i: int, expected: float) -> tuple[str, str]:
-        """(ρ, verdict) at point i."""
-        v = self.values[i]
-        if not np.isfinite(expected):
-            return "-", "undefined"
-        if v is None:
-            return "-", self.verdict if self.verdict in ("unsupported", "error") else "disagree"
-        e = float(rho(np.array(expected), np.array(v)))
-        return fmt_error(e), "agree" if e <= self.tolerance else "disagree"
+
+def constant(text: str) -> float:
+    """A point's coordinate: a number or a constant expression ('pi/2', 'sqrt(2)', '1e-3'), read
+    by the same whitelist parser as expressions; its float64 value, which must be finite."""
+    try:
+        parsed = parse(text, max_number=FLOAT_MAX)
+    except ExpressionError as e:
+        raise LabError(f"--at: {text.strip()!r}: {e}") from None
+    if parsed.variables:
+        raise LabError(f"--at: {text.strip()!r} is not a number")
+    value = float(parsed.expr)
+    if not math.isfinite(value):
+        raise LabError(f"--at: {text.strip()!r} is not a finite float64 number")
+    return value
 
 
 def parse_points(text: str, variables: tuple[sp.Symbol, ...], wrt: sp.Symbol) -> list[dict]:
     """'0.5,1,2' (one variable) or 'x=1,y=2;x=3,y=4' (several) -> one {symbol: value} per point."""
     names = {v.name: v for v in variables}
     points = []
-    for chunk in filter(None, (c.strip() for c in text.split(";" if "=" in text else ","))):
+    chunks = [c.strip() for c in (text.split(";") if "=" in text else _split_top_level(text, ","))]
+    if len(chunks) > MAX_POINTS:
+        raise LabError(f"--at gives {len(chunks)} points; at most {MAX_POINTS} are allowed")
+    for chunk in filter(None, chunks):
         if "=" not in chunk:
-            points.append({wrt: _float(chunk)})
+            points.append({wrt: constant(chunk)})
             continue
         point = {}
-        for pair in filter(None, (p.strip() for p in chunk.split(","))):
+        for pair in filter(None, (p.strip() for p in _split_top_level(chunk, ","))):
             name, _, value = pair.partition("=")
             if name.strip() not in names:
                 raise LabError(f"--at names {name.strip()!r}, which is not a variable of the "
                                f"expression ({', '.join(names) or 'none'})")
-            point[names[name.strip()]] = _float(value)
+            point[names[name.strip()]] = constant(value)
         points.append(point)
     if not points:
         raise LabError("--at gives no points")
@@ -63,114 +78,88 @@ def parse_points(text: str, variables: tuple[sp.Symbol, ...], wrt: sp.Symbol) ->
     return points
 
 
-def _float(text: str) -> float:
-    if not re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", text):
-        raise LabError(f"--at: {text.strip()!r} is not a number")
-    return float(text)
-
-
-def differentiate_at(expr: sp.Expr, wrt: sp.Symbol, order: int, points: list[dict],
-                     methods: list[Method]) -> tuple[np.ndarray, dict[str, BackendResult]]:
-    """Reference values and every method's values of d^k expr / d wrt^k at each point."""
-    ref, got = [], {m.label: [] for m in methods}
-    for point in points:
-        fixed = expr.subs({v: sp.Rational(x) for v, x in point.items() if v != wrt})
-        f = function_of(fixed, wrt, "expr")
-        x = np.array([point[wrt]])
-        ref.append(float(reference(f, "derivative", x, order)[0]))
-        for m in methods:
-            got[m.label].append(_run(m, f, x, order))
-    ref = np.array(ref)
-    results = {}
-    for m in methods:
-        values = got[m.label]
-        failures = [v for v in values if isinstance(v, str)]
-        numbers = np.array([np.nan if isinstance(v, str) else v for v in values])
-        clean = [None if isinstance(v, str) or not np.isfinite(v) else float(v) for v in values]
-        if failures and len(failures) == len(values):
-            verdict = "unsupported" if failures[0].startswith("unsupported") else "error"
-            results[m.label] = BackendResult(clean, None, verdict, failures[0])
-            continue
-        # As in the cross-check: rounding in finite differences scales with |f|, not with f'.
-        tol = m.tolerance(order) * (max(1.0, _magnitude(expr, points)) if m.family == "numerical"
-                                    else 1.0)
-        worst, verdict, detail = compare(ref, numbers, tol)
-        results[m.label] = BackendResult(clean, worst, verdict, detail, tol)
-    return ref, results
-
-
-def _magnitude(expr, points) -> float:
-    try:
-        return max(abs(float(expr.subs({v: sp.Rational(x) for v, x in p.items()}))) for p in points)
-    except (TypeError, ValueError):
-        return 1.0
-
-
-def _run(m: Method, f, x: np.ndarray, order: int) -> float | str:
-    try:
-        with np.errstate(all="ignore"):
-            return float(compute(m, "derivative", f, x, order)[0])
-    except Unsupported as e:
-        return f"unsupported: {e}".replace("unsupported: unsupported: ", "unsupported: ")
-    except Exception as e:  # noqa: BLE001 — reported per backend
-        return f"{type(e).__name__}: {e}".splitlines()[0]
-
-
-def shown(derivative: sp.Expr) -> sp.Expr:
-    """The derivative simplified, unless it is too large for simplify() to finish quickly."""
-    return sp.simplify(derivative) if sp.count_ops(derivative) <= SIMPLIFY_LIMIT else derivative
-
-
-def run(text: str, wrt: str | None, order: int, at: str, methods: list[Method], as_json: bool) -> int:
-    try:
-        expr, variables = parse(text)
-    except ExpressionError as e:
-        raise LabError(str(e)) from None
-    if order < 1 or order > 8:
-        raise LabError("--order must be between 1 and 8")
+def _variable(wrt: str | None, variables: tuple[sp.Symbol, ...]) -> sp.Symbol:
     names = {v.name: v for v in variables}
     if wrt is None:
         if len(variables) > 1:
             raise LabError(f"the expression has several variables ({', '.join(names)}): name one "
                            "with --wrt")
-        wrt_symbol = variables[0] if variables else sp.Symbol("x", real=True)
-    elif wrt in names:
-        wrt_symbol = names[wrt]
-    elif not variables:
-        wrt_symbol = sp.Symbol(wrt, real=True)
-    else:
+        return variables[0] if variables else sp.Symbol("x", real=True)
+    if not VARIABLE.fullmatch(wrt):
+        raise LabError(f"--wrt {wrt!r} is not a valid variable name (letters then digits, "
+                       "at most 8 characters)")
+    if wrt in names:
+        return names[wrt]
+    if variables:
         raise LabError(f"--wrt {wrt!r} is not a variable of the expression ({', '.join(names)})")
-    points = parse_points(at, variables or (wrt_symbol,), wrt_symbol)
-    derivative = shown(sp.diff(expr, wrt_symbol, order))
-    ref, results = differentiate_at(expr, wrt_symbol, order, points, methods)
+    return sp.Symbol(wrt, real=True)
+
+
+def run(text: str, wrt: str | None, order: int, at: str, backend_names: list[str] | None,
+        as_json: bool, seconds: float | None) -> int:
+    """Parse, cross-check and print; exit status 0 when every verdict is honest, 1 otherwise.
+    Everything the user typed is checked before any backend (torch, JAX) is imported."""
+    try:
+        parsed = parse(text)
+    except ExpressionError as e:
+        raise LabError(str(e)) from None
+    if not 1 <= order <= MAX_ORDER:
+        raise LabError(f"--order must be between 1 and {MAX_ORDER}")
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise LabError("--timeout must be a positive number of seconds")
+    variable = _variable(wrt, parsed.variables)
+    points = parse_points(at, parsed.variables or (variable,), variable)
+    result = differentiate_at(parsed, variable, order, points, select(backend_names), seconds)
     if as_json:
-        print(json.dumps(_as_json(text, wrt_symbol, order, derivative, points, ref, results)))
+        print(json.dumps(as_json_object(text, result), allow_nan=False))
     else:
-        _print(expr, wrt_symbol, order, derivative, points, ref, results)
-    return 0 if all(r.verdict in ("agree", "undefined", "unsupported") for r in results.values()) else 1
+        _print(parsed.expr, result)
+    return 0 if result.ok else 1
 
 
-def _as_json(text, wrt, order, derivative, points, ref, results) -> dict:
+def _number(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+def as_json_object(text: str, r: DiffResult) -> dict:
+    """The result as JSON-ready data (no inf or nan: null)."""
     return {
-        "expression": text, "wrt": wrt.name, "order": order, "derivative": str(derivative),
-        "points": [{v.name: x for v, x in p.items()} if len(p) > 1 else p[wrt] for p in points],
-        "reference": [float(v) if np.isfinite(v) else None for v in ref],
-        "backends": {name: {"values": r.values, "max_error": json_number(r.max_error), "verdict": r.verdict}
-                     for name, r in results.items()},
+        "expression": text, "wrt": r.wrt.name, "order": r.order, "derivative": r.derivative,
+        "points": [{v.name: x for v, x in p.items()} if len(p) > 1 else p[r.wrt] for p in r.points],
+        "reference": [_number(v) for v in r.reference],
+        "reference_status": r.status,
+        "reference_notes": {str(i): why for i, why in r.notes.items()},
+        "backends": {name: {"values": [_number(v) for v in m.values], "max_error": json_number(m.max_error),
+                            "tolerance": json_number(m.tolerance), "verdict": m.verdict,
+                            "point_verdicts": m.point_verdicts,
+                            "point_tolerances": [_number(t) for t in m.tolerances],
+                            "detail": "; ".join(m.details)}
+                     for name, m in r.methods.items()},
     }
 
 
-def _print(expr, wrt, order, derivative, points, ref, results) -> None:
-    out.print(f"d{'^' + str(order) if order > 1 else ''}/d{wrt}{'^' + str(order) if order > 1 else ''}"
-              f" [{expr}] = {derivative}", markup=False)
-    for i, point in enumerate(points):
-        where = ", ".join(f"{v}={x:g}" for v, x in point.items())
-        expected = ref[i]
-        rows = [(name, "-" if r.values[i] is None else f"{r.values[i]:.17g}", *r.at(i, expected))
-                for name, r in results.items()]
-        title = f"at {where}: " + (f"reference {expected:.17g}" if np.isfinite(expected)
-                                   else "the derivative is undefined here")
-        out.print(table(title, ["backend", "value", "ρ", "verdict"], rows))
-    for name, r in results.items():
-        if r.detail and r.verdict != "agree":
-            out.print(f"- {name} [{r.verdict}]: {r.detail}", markup=False)
+def _title(expr: sp.Expr, r: DiffResult) -> str:
+    k = f"^{r.order}" if r.order > 1 else ""
+    return escaped(f"d{k}/d{r.wrt}{k} [{expr}] = {r.derivative}")
+
+
+def _print(expr: sp.Expr, r: DiffResult) -> None:
+    out.print(_title(expr, r))
+    if len(r.points) <= MANY_POINTS:
+        for i, point in enumerate(r.points):
+            where = escaped(", ".join(f"{v}={x:.17g}" for v, x in point.items()))
+            head = (f"reference {r.reference[i]:.17g}" if r.status[i] == "exact"
+                    else f"{r.status[i]}: {escaped(r.notes.get(i, ''))}")
+            rows = [(escaped(name), "-" if not np.isfinite(m.values[i]) else f"{m.values[i]:.17g}",
+                     fmt_error(_number(m.errors[i])), m.point_verdicts[i]) for name, m in r.methods.items()]
+            out.print(table(f"at {where}: {head}", ["backend", "value", "ρ", "verdict"], rows))
+    else:
+        counts = {s: r.status.count(s) for s in dict.fromkeys(r.status)}
+        out.print(f"{len(r.points)} points; reference: "
+                  + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        out.print(table("every point", ["backend", "max ρ", "tolerance", "verdict"],
+                        [(escaped(name), fmt_error(m.max_error), fmt_error(m.tolerance), m.verdict)
+                         for name, m in r.methods.items()]))
+    for name, m in r.methods.items():
+        if m.details and m.verdict not in ("agree", "undefined"):  # undefined: said per point
+            out.print(escaped(f"- {name} [{m.verdict}]: {'; '.join(m.details)}"))

@@ -1,12 +1,13 @@
 """The benchmark sweeps: what each way of differentiating costs against evaluating the function,
-and how that grows with size. Each sweep returns a `SweepResult`; `lab.benchreport` writes it."""
+and how that grows with size. A `Sweep` says what to time at each size; `run` times it into a
+`SweepResult`; `check_targets` decides the performance targets from side-by-side runs.
+`lab.benchreport` writes the results."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-import jax
 import numpy as np
 import sympy as sp
 import torch
@@ -15,48 +16,102 @@ from array_api_compat import array_namespace
 from lab.backends import tape
 from lab.backends.finite import Adaptive, Stencil, central_offsets
 from lab.backends.symbolic import compiled
-from lab.bench import Timing, measure
-from lab.exercises.base import Function
+from lab.bench import Decision, Timing, compare, measure
+from lab.backends.jaxconfig import jax, jnp
+from lab.core.cases import Function
 from lab.exercises.polynomial import COURSE_COEFFICIENTS, X, course_polynomial, horner, power_rule
 from lab.exercises.softmax import jacobian_closed_form, softmax
 
-jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp  # noqa: E402
-from jax.experimental import jet  # noqa: E402
+from jax.experimental import jet  # noqa: E402  (after jaxconfig)
 
 # (method, library, fn, args); library names the primal the ratio is taken against.
 Job = tuple[str, str, Callable, tuple]
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """What one sweep times: its derivative jobs and its primals (the function itself) at a size."""
+
+    name: str
+    family: str  # the `lab bench --sweep` name that produces it
+    title: str
+    size_label: str
+    jobs: Callable[[int], Iterator[Job]]
+    primals: Callable[[int], Iterator[tuple[str, Callable, tuple]]] = lambda n: iter(())
+    group: Callable[[int], str] = lambda n: ""  # the problem's shape where size alone hides it
+    options: dict = field(default_factory=dict)  # measure() options
+    describe: Callable[[Sequence[int]], list[str]] = lambda sizes: []  # notes computed from sizes
+
+    def calls(self, size: int) -> dict[str, tuple[str, Callable, tuple]]:
+        """method → (library, fn, args) at `size`, primals named 'primal (library)'."""
+        found = {f"primal ({lib})": (lib, fn, args) for lib, fn, args in self.primals(size)}
+        found.update({method: (lib, fn, args) for method, lib, fn, args in self.jobs(size)})
+        return found
+
+
+@dataclass
+class TargetResult:
+    """One performance target decided from side-by-side runs; `why` explains a miss with numbers."""
+
+    sweep: str
+    target: str
+    numerator: str
+    denominator: str
+    size: int
+    decision: Decision
+    why: str = ""
+
+    def as_json(self) -> dict:
+        """The fields as a JSON-ready dict."""
+        return {"sweep": self.sweep, "target": self.target, "numerator": self.numerator,
+                "denominator": self.denominator, "size": self.size,
+                "decision": self.decision.as_json(), "why": self.why}
+
+
 @dataclass
 class SweepResult:
+    """A sweep's timings by method and size, its primals, and its targets' verdicts."""
+
     name: str
     title: str
     size_label: str
+    family: str = ""
     timings: list[Timing] = field(default_factory=list)
     primal: dict[str, list[Timing]] = field(default_factory=dict)  # library -> primal timings
     library_of: dict[str, str] = field(default_factory=dict)  # method -> library
+    groups: dict[int, str] = field(default_factory=dict)  # size -> problem shape, where it changes
     notes: list[str] = field(default_factory=list)
+    targets: list[TargetResult] = field(default_factory=list)
 
     def ratio(self, t: Timing) -> float | None:
         """derivative time / primal time, same library, same size (medians)."""
+        base = self.primal_of(t)
+        return t.median_s / base.median_s if base else None
+
+    def primal_of(self, t: Timing) -> Timing | None:
+        """The primal timing in t's library at t's size, if one was measured."""
         lib = self.library_of.get(t.method)
-        base = [p for p in self.primal.get(lib, []) if p.size == t.size]
-        return t.median_s / base[0].median_s if base else None
+        return next((p for p in self.primal.get(lib, []) if p.size == t.size), None)
+
+    def at(self, method: str, size: int) -> Timing | None:
+        """The timing of `method` at `size` (primals as 'primal (library)')."""
+        every = self.timings + [p for ps in self.primal.values() for p in ps]
+        return next((t for t in every if t.method == method and t.size == size), None)
 
 
-def run(name: str, title: str, size_label: str, sizes, jobs: Callable[[int], Iterator[Job]],
-        primals: Callable[[int], Iterator[tuple[str, Callable, tuple]]], advance=lambda: None,
-        **measure_options) -> SweepResult:
-    result = SweepResult(name, title, size_label)
+def run(sweep: Sweep, sizes: Sequence[int], advance: Callable[[], None] = lambda: None) -> SweepResult:
+    """Time every job and primal of `sweep` at each size."""
+    result = SweepResult(sweep.name, sweep.title, sweep.size_label, sweep.family)
     for size in sizes:
-        for lib, fn, args in primals(size):
-            result.primal.setdefault(lib, []).append(measure(f"primal ({lib})", size, fn, *args,
-                                                             **measure_options))
-        for method, lib, fn, args in jobs(size):
+        result.groups[size] = sweep.group(size)
+        for lib, fn, args in sweep.primals(size):
+            result.primal.setdefault(lib, []).append(
+                measure(f"primal ({lib})", size, fn, *args, library=lib, **sweep.options))
+        for method, lib, fn, args in sweep.jobs(size):
             result.library_of[method] = lib
-            result.timings.append(measure(method, size, fn, *args, **measure_options))
+            result.timings.append(measure(method, size, fn, *args, library=lib, **sweep.options))
         advance()
+    result.notes.extend(sweep.describe(sizes))
     return result
 
 
@@ -84,7 +139,19 @@ def _jax_jet(order: int):
     return jax.jit(taylor)
 
 
+def at_every_point(g: Callable) -> Callable:
+    """g's values as a float64 array shaped like its input. lambdify returns a bare number for a
+    constant derivative (p0'''' = 24); a user asking for n points gets n values, so time that."""
+
+    def values(x: np.ndarray) -> np.ndarray:
+        v = np.asarray(g(x), dtype=np.float64)
+        return v if v.shape == x.shape else np.broadcast_to(v, x.shape).copy()
+
+    return values
+
+
 def polynomial_jobs(order: int):
+    """The order-k derivative of p0 at n points, every way."""
     expr = sp.expand(course_polynomial(X))
     coefficients = list(COURSE_COEFFICIENTS)
     for _ in range(order):
@@ -101,7 +168,8 @@ def polynomial_jobs(order: int):
         x = np.linspace(-2.0, 3.0, n)
         t, j = torch.from_numpy(x), jnp.asarray(x)
         yield "closed form (Horner, numpy)", "numpy", lambda v: horner(coefficients, v), (x,)
-        yield "SymPy lambdify", "numpy", compiled(expr, (X,), "derivative", order), (x,)
+        yield ("SymPy lambdify", "numpy", at_every_point(compiled(expr, (X,), "derivative", order)),
+               (x,))
         yield "central FD", "numpy", lambda v: central.apply(course_polynomial, v, order, None), (x,)
         if order <= 2 and n <= 10**4:  # SciPy's adaptive differences: many evaluations per point
             yield "adaptive FD (scipy.differentiate)", "numpy", adaptive.derivative, (fn, x, order)
@@ -115,6 +183,7 @@ def polynomial_jobs(order: int):
 
 
 def polynomial_primals(n: int):
+    """p0 itself at n points in each library."""
     x = np.linspace(-2.0, 3.0, n)
     yield "numpy", course_polynomial, (x,)
     yield "torch", course_polynomial, (torch.from_numpy(x),)
@@ -129,6 +198,7 @@ def _write_floor(n: int):
 
 
 def softmax_jobs(n: int) -> Iterator[Job]:
+    """The n×n softmax Jacobian every way, and the cost of writing n×n numbers at all."""
     z = np.random.default_rng(0).normal(0.0, 3.0, n)
     t, j = torch.from_numpy(z), jnp.asarray(z)
     yield "write-floor (fill n×n)", "numpy", _write_floor, (n,)
@@ -145,6 +215,7 @@ def softmax_jobs(n: int) -> Iterator[Job]:
 
 
 def softmax_primals(n: int):
+    """Softmax itself of n logits in each library."""
     z = np.random.default_rng(0).normal(0.0, 3.0, n)
     yield "numpy", softmax, (z,)
     yield "torch", softmax, (torch.from_numpy(z),)
@@ -196,18 +267,30 @@ def _tape_grad(loss):
     return grad
 
 
+def classes(batch: int) -> int:
+    """The course's 10-class example at batch 10; 1000 classes (ImageNet-sized) from batch 100."""
+    return 1000 if batch >= 100 else 10
+
+
 def loss_data(shape: tuple[int, int]):
+    """Seeded logits and one-hot labels of the given (batch, classes) shape."""
     rng = np.random.default_rng(0)
     z = rng.normal(0.0, 2.0, shape)
     y = np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
     return z, y
 
 
+def loss_function(name: str) -> Callable:
+    """batch_ce for 'CE', batch_se for 'SE'."""
+    return batch_ce if name == "CE" else batch_se
+
+
 def loss_jobs(name: str):
+    """The gradient of the CE or SE loss of a batch w.r.t. its logits, every way."""
     loss, closed = (batch_ce, _closed_ce) if name == "CE" else (batch_se, _closed_se)
 
     def jobs(batch: int) -> Iterator[Job]:
-        z, y = loss_data((batch, 1000 if batch >= 100 else 10))
+        z, y = loss_data((batch, classes(batch)))
         t, ty = torch.from_numpy(z), torch.from_numpy(y)
         j, jy = jnp.asarray(z), jnp.asarray(y)
         yield f"closed form ({'p − y' if name == 'CE' else 'Jᵀ·2(p − y)'}, numpy)", "numpy", closed, (z, y)
@@ -226,15 +309,30 @@ def loss_jobs(name: str):
 
 
 def loss_primals(name: str):
-    loss = batch_ce if name == "CE" else batch_se
+    """The CE or SE loss of a batch in each library."""
+    loss = loss_function(name)
 
     def primals(batch: int):
-        z, y = loss_data((batch, 1000 if batch >= 100 else 10))
+        z, y = loss_data((batch, classes(batch)))
         yield "numpy", loss, (z, y)
         yield "torch", loss, (torch.from_numpy(z), torch.from_numpy(y))
         yield "jax", jax.jit(loss), (jnp.asarray(z), jnp.asarray(y))
 
     return primals
+
+
+def tape_footprint(name: str, batch: int) -> tuple[int, int]:
+    """(values, bytes) the tape holds for the backward pass of the CE or SE loss at `batch`:
+    every value reachable from the loss, the inputs included."""
+    z, y = loss_data((batch, classes(batch)))
+    sizes: dict[int, int] = {}
+    stack = [loss_function(name)(tape.Var(z), y)]
+    while stack:
+        v = stack.pop()
+        if id(v) not in sizes:
+            sizes[id(v)] = v.value.nbytes
+            stack.extend(p for p, _ in v.parents)
+    return len(sizes), sum(sizes.values())
 
 
 # --- 4. symbolic cost ------------------------------------------------------------------------------
@@ -259,3 +357,103 @@ def symbolic_jobs(kind: str):
         yield f"SymPy diff + lambdify ({kind})", "sympy", diff_and_lambdify, (e,)
 
     return jobs, expression
+
+
+# --- the families `lab bench --sweep` names ---------------------------------------------------------
+def family(name: str, plan: dict) -> list[tuple[Sweep, list[int]]]:
+    """The sweeps of one `lab bench --sweep` name, each with its sizes, from a plan entry."""
+    if name == "polynomial":
+        return [(Sweep(f"polynomial_order{k}", name, f"Polynomial p0, derivative of order {k}",
+                       "points", polynomial_jobs(k), polynomial_primals), plan["sizes"])
+                for k in plan["orders"]]
+    if name == "softmax_jacobian":
+        return [(Sweep(name, name, "Softmax Jacobian (n×n)", "n", softmax_jobs, softmax_primals),
+                 plan["sizes"])]
+    if name == "loss_gradients":
+        return [(Sweep(f"{loss.lower()}_gradient", name, f"{loss} gradient w.r.t. the logits of a "
+                       "batch (10 classes at batch 10, 1000 classes from batch 100)", "batch",
+                       loss_jobs(loss), loss_primals(loss), lambda b: f"{classes(b)} classes"),
+                 plan["sizes"]) for loss in ("CE", "SE")]
+    if name == "symbolic":
+        return [(Sweep(f"symbolic_{kind}", name, f"SymPy diff + lambdify, {kind} expressions",
+                       "degree" if kind == "polynomial" else "depth", symbolic_jobs(kind)[0],
+                       options=dict(min_repeats=3, min_time=0.0, memory=False),
+                       describe=_operation_counts(kind)), plan[key])
+                for kind, key in (("polynomial", "sizes"), ("nested", "nested"))]
+    raise KeyError(name)
+
+
+def _operation_counts(kind: str) -> Callable[[Sequence[int]], list[str]]:
+    expression = symbolic_jobs(kind)[1]
+    return lambda sizes: ["Operation count of the derivative by size: " + ", ".join(
+        f"{n}: {sp.count_ops(sp.diff(expression(n), X))}" for n in sizes)]
+
+
+# --- performance targets ---------------------------------------------------------------------------
+AD = ("torch", "JAX", "tape (")
+
+
+def _best_ad_vs_primal(r: SweepResult) -> tuple[str, str, int] | None:
+    top = max(t.size for t in r.timings)
+    ad = [t for t in r.timings if t.size == top and t.method.startswith(AD) and r.ratio(t)]
+    best = min(ad, key=r.ratio, default=None)
+    return None if best is None else (best.method, f"primal ({r.library_of[best.method]})", top)
+
+
+def _tape_vs_closed(r: SweepResult) -> tuple[str, str, int]:
+    top = max(t.size for t in r.timings)
+    closed = next(t.method for t in r.timings if t.method.startswith("closed form"))
+    return "tape (numpy reverse mode)", closed, top
+
+
+def _best_vs_floor(r: SweepResult, n: int = 1024) -> tuple[str, str, int] | None:
+    at = [t for t in r.timings if t.size == n and not t.method.startswith("write-floor")]
+    best = min(at, key=lambda t: t.median_s, default=None)
+    return None if best is None else (best.method, "write-floor (fill n×n)", n)
+
+
+@dataclass(frozen=True)
+class Target:
+    """'numerator ≤ threshold × denominator', the two methods picked from a sweep's result."""
+
+    sweep: str
+    text: str  # formatted with size=
+    threshold: float
+    pick: Callable[[SweepResult], tuple[str, str, int] | None]
+
+
+TARGETS = tuple(
+    t for name in ("ce_gradient", "se_gradient") for t in (
+        Target(name, name + ": best AD derivative/primal ratio ≤ 3 at batch {size}", 3.0,
+               _best_ad_vs_primal),
+        Target(name, name + ": tape within 2× of numpy's closed form at batch {size}", 2.0,
+               _tape_vs_closed))
+) + (Target("softmax_jacobian", "softmax Jacobian n = {size} within 2× of the write-floor", 2.0,
+            _best_vs_floor),)
+
+
+def targets_of(sweep_name: str) -> list[Target]:
+    """The targets judged on the sweep of that name."""
+    return [t for t in TARGETS if t.sweep == sweep_name]
+
+
+def check_targets(sweep: Sweep, result: SweepResult, budget_s: float,
+                  advance: Callable[[], None] = lambda: None) -> list[TargetResult]:
+    """Decide each target of this sweep by timing its two methods side by side (see bench.compare);
+    a target whose size was not measured is skipped."""
+    decided = []
+    for target in targets_of(sweep.name):
+        picked = target.pick(result)
+        if picked:
+            decided.append(_decide(sweep, target, *picked, budget_s))
+        advance()
+    return decided
+
+
+def _decide(sweep: Sweep, target: Target, numerator: str, denominator: str, size: int,
+            budget_s: float) -> TargetResult:
+    calls = sweep.calls(size)
+    (_, fa, aa), (_, fb, ab) = calls[numerator], calls[denominator]
+    decision = compare(lambda: fa(*aa), lambda: fb(*ab), target.threshold, budget_s)
+    return TargetResult(sweep.name, target.text.format(size=size), numerator, denominator, size,
+                        decision)

@@ -3,14 +3,15 @@
 import os
 import tempfile
 
-import jax
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-jax.config.update("jax_enable_x64", True)
-# The embedded tiny Stable Diffusion pipeline is built into a fresh cache, never the user's.
+# The embedded tiny Stable Diffusion pipeline and JAX's compilation cache go into a fresh cache,
+# never the user's (set before lab.backends.jaxconfig reads it).
 os.environ.setdefault("LAB_CACHE", tempfile.mkdtemp(prefix="lab-test-cache-"))
+
+from lab.backends import jaxconfig  # noqa: E402,F401  (float64 JAX for every test)
 
 settings.register_profile(
     "lab", derandomize=True, deadline=None, max_examples=12, print_blob=True,
@@ -37,8 +38,3 @@ def pytest_collection_modifyitems(config, items):
 def rng():
     return np.random.default_rng(0)
 
-
-def describe(rows) -> str:
-    """The rows that are not as expected, one line each, for assertion messages."""
-    return "\n".join(f"{r.case} {r.backend}.{r.variant} order {r.order}: {r.verdict} "
-                     f"ρ={r.max_error} tol={r.tolerance} {r.detail}" for r in rows if not r.ok)

@@ -14,12 +14,13 @@ def test_measure_repeats_and_reports_spread():
                 min_time=0.0)
     assert t.repeats >= 7 and len(calls) >= t.repeats + 2  # first call + warm-up apart
     assert 0 < t.min_s <= t.median_s and t.iqr_s >= 0 and t.peak_bytes is not None
+    assert t.memory_source == "tracemalloc"
 
 
 def test_tiny_sweeps_write_json_markdown_and_plots(tmp_path):
     plan = {"softmax_jacobian": {"sizes": [4]}, "loss_gradients": {"sizes": [10]},
             "symbolic": {"sizes": [2], "nested": [1]}}
-    results = run_all(tmp_path, plan=plan)
+    results = run_all(tmp_path, plan=plan, budget_s=0.2)
     assert {r.name for r in results} == {"softmax_jacobian", "ce_gradient", "se_gradient",
                                          "symbolic_polynomial", "symbolic_nested"}
     for r in results:
@@ -30,6 +31,11 @@ def test_tiny_sweeps_write_json_markdown_and_plots(tmp_path):
         assert f"({r.name}.png)" in (tmp_path / f"{r.name}.md").read_text()
     ce = json.loads((tmp_path / "ce_gradient.json").read_text())
     assert any(t["ratio_to_primal"] for t in ce["timings"])
+    assert {t["memory_source"] for t in ce["timings"]} >= {"tracemalloc", "torch profiler",
+                                                           "XLA plan"}
+    verdicts = [t["decision"]["verdict"] for t in ce["targets"]]
+    assert len(verdicts) == 2 and set(verdicts) <= {"met", "missed", "inconclusive"}
     summary = (tmp_path / "README.md").read_text()
     assert "Performance targets" in summary and "tape within 2×" in summary
-    assert fresh(tmp_path)
+    state = fresh(tmp_path)
+    assert not state.stale and state.missing == ["polynomial"]

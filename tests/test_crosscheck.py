@@ -2,12 +2,16 @@
 
 import numpy as np
 import pytest
-from conftest import describe
+from helpers import describe
 
-from lab.backends import METHODS, Method, Unsupported
-from lab.crosscheck import check, check_case, compare, rho
+from lab.backends import METHODS, Method, Unsupported, select
+from lab.backends.generated import function_of
+from lab.core.cases import Case, ClosedForm
+from lab.core.compare import EPS, MAX_TOLERANCE, USEFUL, compare, rho, rounding_error
+from lab.core.expression import parse
+from lab.core.reference import Reference
+from lab.crosscheck import check, check_case
 from lab.exercises import EXERCISES
-from lab.exercises.base import Case, ClosedForm
 from lab.exercises.losses import LOSSES, se_two_class_forms, wrt_logits
 from lab.exercises.polynomial import course_case
 
@@ -28,21 +32,86 @@ def test_rho_is_gradbenchs_metric():
     assert rho(np.array([1.0]), np.array([np.nan]))[0] == np.inf
 
 
+def _reference(values, status=None, condition=1.0) -> Reference:
+    values = np.asarray(values, dtype=np.float64)
+    status = np.array(status or ["exact"] * len(values))
+    return Reference(np.where((status == "exact").reshape(-1, *[1] * (values.ndim - 1)), values, np.nan),
+                     status, np.full(values.shape, condition), np.ones(len(values)),
+                     {i: "a reason" for i, s in enumerate(status) if s != "exact"})
+
+
 def test_compare_names_the_first_bad_value():
-    expected = np.array([[1.0, 2.0], [3.0, 4.0]])
-    got = expected.copy()
+    ref = _reference([[1.0, 2.0], [3.0, 4.0]])
+    got = ref.values.copy()
     got[1, 0] = 3.5
-    worst, verdict, detail = compare(expected, got, 1e-13)
-    assert verdict == "disagree"
-    assert worst == pytest.approx(0.5 / 6.5)
-    assert "point 1, entry (0,)" in detail and "expected 3" in detail and "got 3.5" in detail
+    c = compare(ref, got, rounding_error(ref))
+    assert c.verdict == "disagree"
+    assert c.max_error == pytest.approx(0.5 / 6.5)
+    assert "point 1, entry (0,)" in c.detail and "expected 3" in c.detail and "got 3.5" in c.detail
+    assert c.value_verdicts.tolist() == [["agree", "agree"], ["disagree", "agree"]]
 
 
-def test_compare_undefined_reference():
-    _, verdict, _ = compare(np.array([np.nan, np.nan]), np.array([1.0, 2.0]), 1e-13)
-    assert verdict == "undefined"
-    worst, verdict, detail = compare(np.array([np.nan, 2.0]), np.array([5.0, 2.0]), 1e-13)
-    assert verdict == "agree" and worst == 0.0 and "1 value" in detail
+def test_compare_skips_undefined_points_and_reports_statuses():
+    assert compare(_reference([1.0, 2.0], ["undefined"] * 2), np.array([1.0, 2.0]), 0.0).verdict \
+        == "undefined"
+    c = compare(_reference([7.0, 2.0], ["undefined", "exact"]), np.array([5.0, 2.0]), EPS)
+    assert c.verdict == "agree" and c.max_error == 0.0 and "1 value" in c.detail
+    for status in ("timeout", "uncertified"):
+        c = compare(_reference([1.0, 2.0], [status, "exact"]), np.array([1.0, 2.0]), EPS)
+        assert c.verdict == status and "a reason" in c.detail
+
+
+def test_a_tolerance_can_fail_and_never_reaches_one():
+    ref = _reference([1.0])
+    for expected in (1e-16, 1e-8, USEFUL):
+        c = compare(ref, np.array([1.0 + 3e-2]), np.array([expected]))
+        assert c.verdict == "disagree" and c.tolerance <= MAX_TOLERANCE < 0.5
+    # Past a useful accuracy a method says so; it never agrees by default.
+    c = compare(ref, np.array([1.0]), np.array([10 * USEFUL]))
+    assert c.verdict == "inaccurate" and c.tolerance is None
+
+
+def test_the_tolerance_follows_the_conditioning():
+    well, ill = _reference([1.0], condition=1.0), _reference([1.0], condition=1e10)
+    got = np.array([1.0 + 1e-9])
+    assert compare(well, got, rounding_error(well)).verdict == "disagree"
+    assert compare(ill, got, rounding_error(ill)).verdict == "agree"
+
+
+def test_conditioning_is_computed_from_the_point():
+    """At a well-conditioned point AD must agree to rounding; near tan's pole the tolerance widens
+    with κ, and a constant float64 cannot represent makes every float method inaccurate."""
+    jax = [m for m in select(["jax.grad"])]
+    rows = {}
+    for text, at in (("sin(x)", 0.5), ("tan(x)", 1.57079632), ("1/(x - 1.0000000000000002)", 1.0)):
+        parsed = parse(text)
+        case = Case("t", function_of(parsed.expr, parsed.variables[0], text, parsed.domain),
+                    "derivative", np.array([at]), (1,))
+        [rows[text]] = list(check_case(case, jax))
+    assert rows["sin(x)"].verdict == "agree" and rows["sin(x)"].tolerance < 1e-13
+    assert rows["tan(x)"].verdict == "agree" and 1e-8 < rows["tan(x)"].tolerance <= MAX_TOLERANCE
+    assert rows["1/(x - 1.0000000000000002)"].verdict == "inaccurate"
+
+
+@pytest.mark.parametrize(("text", "order", "at", "variant", "verdict"), [
+    ("2**x", 8, 0.5, "forward", "inaccurate"),  # 1.02 against 0.0754
+    ("1000000000000 + sin(x)", 1, 1.0, "forward", "inaccurate"),  # rounding of |f| = 1e12
+    ("1000000000000 + sin(x)", 1, 1.0, "adaptive", "inaccurate"),
+    ("tan(x)", 1, 1.57079632, "central", "disagree"),  # the wrong sign near the pole
+    ("exp(x)", 7, 0.5, "5-point", "unsupported"),  # seven points cannot resolve order 7
+])
+def test_finite_differences_never_agree_past_their_accuracy(text, order, at, variant, verdict):
+    parsed = parse(text)
+    case = Case("t", function_of(parsed.expr, parsed.variables[0], text), "derivative",
+                np.array([at]), (order,))
+    [row] = list(check_case(case, select([f"finite.{variant}"])))
+    assert row.verdict == verdict, row.detail
+
+
+def test_no_row_of_the_course_has_a_tolerance_that_accepts_anything():
+    rows = check(EXERCISES["polynomial"](), select(["finite", "sympy"]))
+    assert max(r.tolerance or 0 for r in rows) <= MAX_TOLERANCE
+    assert {r.verdict for r in rows if r.variant == "forward" and r.order >= 3} == {"inaccurate"}
 
 
 def test_planted_wrong_closed_form_is_caught():

@@ -9,12 +9,12 @@ import torch
 from PIL import Image
 
 from lab.cli import main
-from lab.console import LabError
 from lab.diffusion.components import COURSE_TABLE
 from lab.diffusion.inspection import inspect_sd14
 from lab.diffusion.pipeline import check_model_folder, load_pipeline
 from lab.diffusion.safety import concept_scores, open_folder, run
 from lab.diffusion.sampling import pipeline_image, sample
+from lab.errors import LabError
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_flags_follow_the_concept_scores(tiny, images):
         result = run(checker, images, batch_size=4)
         assert result.flagged == list(range(13))
         dataset, _ = open_folder(images)
-        x = torch.stack([dataset[i][0] for i in range(4)])
+        x = torch.stack([dataset[i] for i in range(4)])
         scores, _ = concept_scores(checker, x)
         assert bool((scores[:, 3] > 0).all())
     finally:
@@ -111,9 +111,21 @@ def test_incomplete_model_folder_is_named(tmp_path):
     with pytest.raises(LabError, match="model_index.json"):
         check_model_folder(tmp_path)
     (tmp_path / "model_index.json").write_text("{}")
+    with pytest.raises(LabError, match="lists no vae, text_encoder, tokenizer, unet, scheduler"):
+        check_model_folder(tmp_path)
+    (tmp_path / "model_index.json").write_text(json.dumps({
+        "vae": ["diffusers", "AutoencoderKL"], "text_encoder": ["transformers", "CLIPTextModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"], "scheduler": ["diffusers", "PNDMScheduler"],
+        "unet": ["diffusers", "UNet2DConditionModel"]}))
     (tmp_path / "unet").mkdir()
+    (tmp_path / "unet" / "config.json").write_text("{}")
     (tmp_path / "unet" / "diffusion_pytorch_model.bin").write_bytes(b"")
     with pytest.raises(LabError, match="missing vae, text_encoder, tokenizer, scheduler"):
+        check_model_folder(tmp_path)
+    for name in ("vae", "text_encoder", "tokenizer", "scheduler"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "vae" / "config.json").write_text("{}")
+    with pytest.raises(LabError, match=r"vae: no \.safetensors weights \(pickled \.bin"):
         check_model_folder(tmp_path)
 
 

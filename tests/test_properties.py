@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import describe
+from helpers import describe
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 

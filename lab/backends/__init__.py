@@ -1,30 +1,56 @@
-"""The registry of ways to differentiate. Adding a backend = one module with `METHODS` + one line."""
+"""The registry of ways to differentiate. Adding a backend = one module with `METHODS` + one entry
+in `MODULES` and `VARIANTS`. Backends are imported only when their methods are asked for, so that
+naming and validating them costs nothing (torch and JAX take seconds to import)."""
 
 from __future__ import annotations
 
-from lab.backends import finite, jax_ad, symbolic, tape, torch_ad
-from lab.backends.base import EPS, ROUNDING_TOLERANCE, Family, Method, Unsupported, compute
+import importlib
 
-METHODS: tuple[Method, ...] = (
-    *symbolic.METHODS,
-    *finite.METHODS,
-    *torch_ad.METHODS,
-    *jax_ad.METHODS,
-    *tape.METHODS,
-)
-BACKENDS: tuple[str, ...] = tuple(dict.fromkeys(m.backend for m in METHODS))
+from lab.backends.base import EPS, Estimated, Family, Method, compute
+from lab.errors import Unsupported
+
+MODULES: dict[str, str] = {
+    "sympy": "lab.backends.symbolic",
+    "finite": "lab.backends.finite",
+    "torch": "lab.backends.torch_ad",
+    "jax": "lab.backends.jax_ad",
+    "tape": "lab.backends.tape",
+}
+# The variants each module defines, known without importing it (a test checks they match).
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "sympy": ("lambdify",),
+    "finite": ("forward", "central", "5-point", "complex_step", "adaptive"),
+    "torch": ("autograd", "func.jacrev", "func.jacfwd"),
+    "jax": ("grad", "jacfwd", "jit"),
+    "tape": ("reverse",),
+}
+BACKENDS: tuple[str, ...] = tuple(MODULES)
+
+
+def methods_of(backend: str) -> tuple[Method, ...]:
+    """The methods of one backend (imports its module)."""
+    return importlib.import_module(MODULES[backend]).METHODS
 
 
 def select(names: list[str] | None = None) -> list[Method]:
-    """The methods named by backend ("finite") or backend.variant ("finite.central")."""
-    if not names:
-        return list(METHODS)
-    return [m for m in METHODS if m.backend in names or m.label in names]
+    """The methods named by backend ("finite") or backend.variant ("finite.central"); all when
+    `names` is empty. Only the backends named are imported."""
+    wanted = [b for b in BACKENDS if not names or b in names
+              or any(f"{b}.{v}" in names for v in VARIANTS[b])]
+    return [m for b in wanted for m in methods_of(b)
+            if not names or m.backend in names or m.label in names]
 
 
 def valid_names() -> list[str]:
-    return [*BACKENDS, *(m.label for m in METHODS), "closed_form"]
+    """Every name `select` accepts, plus "closed_form"."""
+    return [*BACKENDS, *(f"{b}.{v}" for b, vs in VARIANTS.items() for v in vs), "closed_form"]
 
 
-__all__ = ["BACKENDS", "EPS", "METHODS", "ROUNDING_TOLERANCE", "Family", "Method", "Unsupported",
-           "compute", "select", "valid_names"]
+def __getattr__(name: str):
+    if name == "METHODS":  # every method, importing every backend
+        return tuple(select())
+    raise AttributeError(name)
+
+
+__all__ = ["BACKENDS", "EPS", "METHODS", "Estimated", "Family", "Method", "Unsupported", "compute",
+           "select", "valid_names"]

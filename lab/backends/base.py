@@ -6,26 +6,33 @@ from a `Function` (exact expression + array-API program) one of:
   gradient(f, x)       ∇f(x) ∈ Rⁿ at one point x ∈ Rⁿ
   jacobian(f, x)       J ∈ R^(m×n), Jᵢⱼ = ∂fᵢ/∂xⱼ at one point
   hessian(f, x)        ∇²f(x) ∈ R^(n×n) at one point
-as float64 numpy arrays, or raises `Unsupported` saying why it cannot.
+as float64 numpy arrays (or an `Estimated` array with the method's own error estimate), or raises
+`Unsupported` saying why it cannot. `expected_error` says how close to the exact value the method
+should come at each value (the tolerance policy is in `lab.core.compare`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from lab.exercises.base import Function, Kind
+from lab.core.cases import Function, Kind
+from lab.core.compare import estimated_error, rounding_error
+from lab.core.reference import Reference
+from lab.errors import Unsupported
 
 Family = Literal["exact", "ad", "numerical"]
 EPS = float(np.finfo(np.float64).eps)
 
-# Exact and AD results differ from the truth by rounding alone: a few hundred ulps at most.
-ROUNDING_TOLERANCE = 1e-13
 
+@dataclass(frozen=True)
+class Estimated:
+    """Values with the method's own estimate of their absolute error (same shape)."""
 
-class Unsupported(Exception):
-    """The method cannot compute this derivative; the message says why."""
+    values: np.ndarray
+    error: np.ndarray
 
 
 class Method:
@@ -51,22 +58,31 @@ class Method:
     def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
         raise Unsupported(f"{self.label} does not compute Hessians")
 
-    def at_points(self, kind: Kind, f: Function, points: np.ndarray) -> np.ndarray:
+    def at_points(self, kind: Kind, f: Function, points: np.ndarray) -> np.ndarray | Estimated:
         """`kind` ("gradient", "jacobian", "hessian") at each row of `points`, stacked.
         Backends that vectorize over points (vmap) override this."""
-        one = getattr(self, kind)
-        return np.stack([np.asarray(one(f, x), dtype=np.float64) for x in points])
+        results = [getattr(self, kind)(f, x) for x in points]
+        if isinstance(results[0], Estimated):
+            return Estimated(np.stack([r.values for r in results]), np.stack([r.error for r in results]))
+        return np.stack([np.asarray(r, dtype=np.float64) for r in results])
 
-    def tolerance(self, order: int) -> float:
-        """The largest error ρ this method should show at derivative order `order`."""
-        return ROUNDING_TOLERANCE
+    def expected_error(self, order: int, ref: Reference, estimate: np.ndarray | None = None) -> np.ndarray:
+        """The error (in units of ρ) this method should reach at each value of `ref`: rounding of
+        its inputs (ε·κ) for exact and AD methods, or its own `estimate` when it gives one."""
+        return rounding_error(ref) if estimate is None else estimated_error(ref, estimate)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
 
 
-def compute(method: Method, kind: Kind, f: Function, points: np.ndarray, order: int) -> np.ndarray:
-    """Run `method` for `kind` at every point: shape (m,) for derivatives, (m, …) otherwise."""
+def compute(method: Method, kind: Kind, f: Function, points: np.ndarray,
+            order: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Run `method` for `kind` at every point: (values, its error estimate or None); values have
+    shape (m,) for derivatives, (m, …) otherwise."""
     if kind == "derivative":
-        return np.asarray(method.derivative(f, points, order), dtype=np.float64)
-    return np.asarray(method.at_points(kind, f, points), dtype=np.float64)
+        result = method.derivative(f, points, order)
+    else:
+        result = method.at_points(kind, f, points)
+    if isinstance(result, Estimated):
+        return np.asarray(result.values, dtype=np.float64), np.asarray(result.error, dtype=np.float64)
+    return np.asarray(result, dtype=np.float64), None

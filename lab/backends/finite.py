@@ -2,9 +2,10 @@
 adaptive `scipy.differentiate`.
 
 A stencil with offsets sⱼ and weights wⱼ estimates f⁽ᵏ⁾(x) ≈ Σⱼ wⱼ f(x + sⱼh) / hᵏ with error
-O(hᵃ) (a = the stencil's accuracy). Rounding adds about ε·|f| / hᵏ, so the best step is
+O(hᵃ) (a = the stencil's accuracy). Rounding adds about ε·|f|·Σ|wⱼ| / hᵏ, so the best step is
 h ≈ ε^(1/(a+k)) for a function that varies on the scale of 1, and the best error about
-ε^(a/(a+k)) — the tolerance used is 1000 times that.
+(Σ|wⱼ| + 1)·ε^(a/(a+k))·|f| — the error each stencil is expected to reach (`lab.core.compare`).
+Where that is above a useful accuracy (high orders, large |f|) the verdict is `inaccurate`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import numpy as np
 from scipy import differentiate
 from sympy.calculus.finite_diff import finite_diff_weights
 
-from lab.backends.base import EPS, ROUNDING_TOLERANCE, Method, Unsupported
-from lab.exercises.base import Function
+from lab.backends.base import EPS, Estimated, Method, Unsupported
+from lab.core.cases import Function
+from lab.core.compare import estimated_error, stencil_error
+from lab.core.reference import Reference
 
 
 def forward_offsets(order: int) -> tuple[int, ...]:
@@ -33,6 +36,9 @@ def central_offsets(order: int) -> tuple[int, ...]:
 
 def five_point_offsets(order: int) -> tuple[int, ...]:
     """−2 … 2 (error O(h⁴)) for k ≤ 2; widened to −3 … 3 for k = 3, 4 to keep O(h⁴)."""
+    if order > 4:
+        raise Unsupported("the 5-point family keeps O(h⁴) up to order 4; seven points cannot "
+                          f"resolve order {order}")
     r = 2 if order <= 2 else 3
     return tuple(range(-r, r + 1))
 
@@ -40,7 +46,10 @@ def five_point_offsets(order: int) -> tuple[int, ...]:
 @functools.lru_cache(maxsize=64)
 def weights(offsets: tuple[int, ...], order: int) -> np.ndarray:
     """Fornberg's weights for the k-th derivative on integer offsets (exact rationals -> float)."""
-    return np.array([float(w) for w in finite_diff_weights(order, list(offsets), 0)[order][-1]])
+    w = np.array([float(w) for w in finite_diff_weights(order, list(offsets), 0)[order][-1]])
+    if not w.any():  # too few points for this order: the stencil would return 0, not a derivative
+        raise Unsupported(f"{len(offsets)} points cannot resolve a derivative of order {order}")
+    return w
 
 
 def stencil(g: Callable, x, order: int, offsets: tuple[int, ...], h):
@@ -49,11 +58,11 @@ def stencil(g: Callable, x, order: int, offsets: tuple[int, ...], h):
     return sum(wj * np.asarray(g(x + sj * h)) for wj, sj in zip(w, offsets, strict=True) if wj) / h**order
 
 
-def step(x: np.ndarray, accuracy: int, order: int) -> np.ndarray:
-    """h = ε^(1/(a+k)), but at least 256 ulps of x (so that x + h ≠ x), rounded so that x + h is
-    exactly representable. The step is absolute, not relative to |x|: softmax at z = 1000 varies on
-    the scale of 1, and a step of 10⁻³·|z| would be a thousand times too coarse there."""
-    h = np.maximum(EPS ** (1.0 / (accuracy + order)), 256 * EPS * np.abs(x))
+def step(x: np.ndarray, accuracy: int, order: int, scale: float = 1.0) -> np.ndarray:
+    """h = ε^(1/(a+k)), but at least 256 ulps of x (so that x + h ≠ x), times `scale`, rounded so
+    that x + h is exactly representable. The step is absolute, not relative to |x|: softmax at
+    z = 1000 varies on the scale of 1, and a step of 10⁻³·|z| would be a thousand times too coarse."""
+    h = scale * np.maximum(EPS ** (1.0 / (accuracy + order)), 256 * EPS * np.abs(x))
     return (x + h) - x
 
 
@@ -66,34 +75,44 @@ class Stencil(Method):
     def __init__(self, variant: str, offsets: Callable[[int], tuple[int, ...]], accuracy: int):
         self.variant, self.offsets, self.accuracy = variant, offsets, accuracy
 
-    def tolerance(self, order: int) -> float:
-        return 1000.0 * EPS ** (self.accuracy / (self.accuracy + order))
+    def expected_error(self, order: int, ref: Reference, estimate=None) -> np.ndarray:
+        """Rounding at the chosen step (see the module docstring) plus the estimated truncation."""
+        weight_sum = float(np.abs(weights(self.offsets(order), order)).sum())
+        rounding = stencil_error(ref, weight_sum, self.accuracy, order)
+        return rounding if estimate is None else rounding + estimated_error(ref, estimate)
 
     def apply(self, g: Callable, x: np.ndarray, order: int, direction: np.ndarray | None,
-               step_order: int | None = None):
+              step_order: int | None = None, scale: float = 1.0):
         offsets = self.offsets(order)
         step_order = step_order or order
         if direction is None:  # elementwise f: perturb every point at once
-            return stencil(g, x, order, offsets, step(x, self.accuracy, step_order))
-        h = step(x @ direction, self.accuracy, step_order)
+            return stencil(g, x, order, offsets, step(x, self.accuracy, step_order, scale))
+        h = step(x @ direction, self.accuracy, step_order, scale)
         return stencil(lambda v: g(x + (v - x @ direction) * direction), x @ direction, order,
                        offsets, h)
 
-    def columns(self, g: Callable, x: np.ndarray, step_order: int = 1) -> np.ndarray:
-        return np.stack([self.apply(g, x, 1, e, step_order) for e in np.eye(len(x))], axis=-1)
+    def columns(self, g: Callable, x: np.ndarray, step_order: int = 1, scale: float = 1.0) -> np.ndarray:
+        return np.stack([self.apply(g, x, 1, e, step_order, scale) for e in np.eye(len(x))], axis=-1)
 
-    def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
-        return self.apply(f.program, x, order, None)
+    def _with_estimate(self, at_step: Callable[[float], np.ndarray]) -> Estimated:
+        """The stencil at step h, with Richardson's estimate of its truncation error from the
+        same stencil at 2h: |D(h) − D(2h)| / (2ᵃ − 1)."""
+        fine, coarse = np.asarray(at_step(1.0)), np.asarray(at_step(2.0))
+        return Estimated(fine, np.abs(fine - coarse) / (2**self.accuracy - 1))
 
-    def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.columns(f.program, x)
+    def derivative(self, f: Function, x: np.ndarray, order: int) -> Estimated:
+        return self._with_estimate(lambda s: self.apply(f.program, x, order, None, scale=s))
 
-    def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.columns(f.program, x)
+    def jacobian(self, f: Function, x: np.ndarray) -> Estimated:
+        return self._with_estimate(lambda s: self.columns(f.program, x, scale=s))
 
-    def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
+    def gradient(self, f: Function, x: np.ndarray) -> Estimated:
+        return self.jacobian(f, x)
+
+    def hessian(self, f: Function, x: np.ndarray) -> Estimated:
         # The stencil applied to the stencil gradient, both at the step that suits order 2.
-        return self.columns(lambda v: self.columns(f.program, v, 2), x, 2)
+        return self._with_estimate(
+            lambda s: self.columns(lambda v: self.columns(f.program, v, 2, s), x, 2, s))
 
 
 class ComplexStep(Method):
@@ -121,9 +140,6 @@ class ComplexStep(Method):
     def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
         return self.jacobian(f, x)
 
-    def tolerance(self, order: int) -> float:
-        return ROUNDING_TOLERANCE
-
 
 def _batched(program: Callable, vector_output: bool) -> Callable:
     # scipy.differentiate passes x of shape (n, *batch); our programs take one point (n,).
@@ -137,12 +153,17 @@ def _batched(program: Callable, vector_output: bool) -> Callable:
 
 class Adaptive(Method):
     """scipy.differentiate: Richardson-style extrapolation over shrinking steps until its error
-    estimate stops improving. First derivatives and Hessians (order ≤ 2)."""
+    estimate stops improving. First derivatives and Hessians (order ≤ 2). Its own error estimate
+    is what it is held to (for nested second derivatives, the outer estimate)."""
 
     backend, variant, family = "finite", "adaptive", "numerical"
 
-    def tolerance(self, order: int) -> float:
-        return 1e-8 if order == 1 else 1e-5
+    def expected_error(self, order: int, ref: Reference, estimate=None) -> np.ndarray:
+        """Its own estimate, but never better than a central difference's expected error: the
+        estimate is the change between its last two extrapolations, which can be optimistic."""
+        central = stencil_error(ref, float(np.abs(weights(central_offsets(order), order)).sum()), 2,
+                                order)
+        return central if estimate is None else np.maximum(central, estimated_error(ref, estimate))
 
     @staticmethod
     def _initial_step(x: np.ndarray) -> float:
@@ -155,21 +176,24 @@ class Adaptive(Method):
             raise Unsupported("scipy.differentiate nests to order 2 at most here: beyond that the "
                               "inner error estimates are amplified past use")
         g = f.program
-        for _ in range(order):
+        for _ in range(order - 1):
             g = functools.partial(lambda t, inner: differentiate.derivative(
                 inner, t, initial_step=self._initial_step(t)).df, inner=g)
-        return g(x)
+        result = differentiate.derivative(g, x, initial_step=self._initial_step(x))
+        return Estimated(result.df, result.error)
 
-    def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return differentiate.jacobian(_batched(f.program, True), x,
-                                      initial_step=self._initial_step(x)).df
+    def jacobian(self, f: Function, x: np.ndarray) -> Estimated:
+        result = differentiate.jacobian(_batched(f.program, True), x, initial_step=self._initial_step(x))
+        return Estimated(result.df, result.error)
 
-    def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.jacobian(f, x).reshape(-1)
+    def gradient(self, f: Function, x: np.ndarray) -> Estimated:
+        result = self.jacobian(f, x)
+        return Estimated(result.values.reshape(-1), result.error.reshape(-1))
 
-    def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return differentiate.hessian(_batched(f.program, False), x,
-                                     initial_step=self._initial_step(x)).ddf
+    def hessian(self, f: Function, x: np.ndarray) -> Estimated:
+        result = differentiate.hessian(_batched(f.program, False), x, initial_step=self._initial_step(x))
+        return Estimated(result.ddf, result.error)
+
 
 
 METHODS = (

@@ -6,14 +6,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-import jax
 import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp  # noqa: E402  (after x64 is on: no array may exist before)
-
-from lab.backends.base import Method  # noqa: E402
-from lab.exercises.base import Function  # noqa: E402
+from lab.backends.base import Method
+from lab.backends.jaxconfig import jax, jnp
+from lab.core.cases import Function
 
 
 @functools.lru_cache(maxsize=512)

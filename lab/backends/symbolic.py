@@ -8,8 +8,8 @@ import numpy as np
 import sympy as sp
 
 from lab.backends.base import Method
-from lab.exercises.base import Function
-from lab.sym import NUMPY_MODULES, differentiate
+from lab.core.cases import Function
+from lab.core.symbolic import NUMPY_MODULES, differentiate
 
 
 @functools.lru_cache(maxsize=512)

@@ -17,7 +17,7 @@ from types import ModuleType
 import numpy as np
 
 from lab.backends.base import Method, Unsupported
-from lab.exercises.base import Function
+from lab.core.cases import Function
 
 
 class Var:
@@ -71,6 +71,11 @@ class Var:
 
     def __pow__(self, exponent):
         return power(self, exponent)
+
+    def __rpow__(self, base):
+        if isinstance(base, Var) or np.any(np.asarray(base) <= 0):
+            raise Unsupported("the tape raises a positive constant to a power only (a**x = exp(x·log a))")
+        return exp(mul(self, np.log(base)))
 
     def __getitem__(self, index):
         return take(self, index)

@@ -17,39 +17,26 @@ from lab.report.meta import machine, versions
 
 def full_size_pipeline(device: torch.device, dtype: torch.dtype):
     """v1.4's architecture with random weights (no download) — speed does not depend on weights."""
-    import tempfile
-
-    from diffusers import PNDMScheduler, StableDiffusionPipeline
-    from transformers import CLIPImageProcessor
-
     from lab.diffusion.components import build_sd14
-    from lab.diffusion.pipeline import write_byte_tokenizer
+    from lab.diffusion.pipeline import assemble_pipeline
 
     torch.manual_seed(0)
-    parts = build_sd14(device="cpu")
-    with tempfile.TemporaryDirectory() as tmp:
-        tokenizer = write_byte_tokenizer(Path(tmp), 77)
     # The byte tokenizer's ids stay below 514, inside CLIP's 49408-token embedding table.
-    pipe = StableDiffusionPipeline(vae=parts["vae"], text_encoder=parts["text_encoder"],
-                                   tokenizer=tokenizer, unet=parts["unet"],
-                                   scheduler=PNDMScheduler(skip_prk_steps=True),
-                                   safety_checker=parts["safety_checker"],
-                                   feature_extractor=CLIPImageProcessor(),
-                                   requires_safety_checker=True)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe.to(device, dtype)
+    return assemble_pipeline(build_sd14(device="cpu"), 77).to(device, dtype)
 
 
 def run(out: Path, device: torch.device, steps: int = 33, guidance: float = 5.0,
         batch_sizes=(1, 10, 32, 64)) -> dict:
+    """Time our loop, the pipeline's and the safety checker at each batch size; write
+    sd_pipeline.json and sd_pipeline.md under out and return what the JSON holds."""
+    from lab.diffusion.components import native_size
     from lab.diffusion.pipeline import load_pipeline
     from lab.diffusion.sampling import pipeline_image, sample
 
     cuda = device.type == "cuda"
     dtype = torch.float16 if cuda else torch.float32
     pipe = full_size_pipeline(device, dtype) if cuda else load_pipeline(None, device, dtype)[0]
-    scale = 2 ** (len(pipe.vae.config.block_out_channels) - 1)
-    size = pipe.unet.config.sample_size * scale
+    size = native_size(pipe.vae.config, pipe.unet.config)
     prompt = "a photograph of an astronaut riding a horse"
     ours = measure("our loop", size, lambda: sample(pipe, prompt, 0, steps, guidance, size).rgb_vectors,
                    min_repeats=3, min_time=0.0, memory=False)

@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
-from lab.console import LabError, out, progress, table
-from lab.diffusion.pipeline import TINY_NOTE, load_pipeline, resolve_device, resolve_dtype
+from lab.console import err, escaped, out, progress, table
+from lab.diffusion.modelfolder import ModelFolder
+from lab.diffusion.outputs import check_out_folder, write_atomic
+from lab.diffusion.pipeline import TINY_NOTE, load, open_model, resolve_device, resolve_dtype
+from lab.errors import LabError
+
+# torch.Generator.manual_seed takes an unsigned 64-bit seed (it wraps negative ones around).
+SEED_MAX = 2**64 - 1
+# Memory grows with the square of the side (and attention with its fourth power): beyond 4× the
+# model's own size a run would be killed for memory rather than fail with a message.
+MAX_SIZE_FACTOR = 4
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    """Count modules and parameters of each network: v1.4 on the meta device, or --model's."""
     from lab.diffusion.inspection import MODULE_COUNT_NOTE, inspect_pipeline, inspect_sd14
 
-    if args.model:
-        pipe, _ = load_pipeline(args.model, resolve_device("cpu"), resolve_dtype("float32",
-                                                                                 resolve_device("cpu")))
-        counts, source = inspect_pipeline(pipe), f"the pipeline in {args.model}"
+    if args.model is not None:
+        cpu = resolve_device("cpu")
+        pipe = load(open_model(args.model), cpu, resolve_dtype("float32", cpu))
+        counts, source = inspect_pipeline(pipe), f"the pipeline in {escaped(args.model)}"
     else:
         counts, source = inspect_sd14(), "Stable Diffusion v1.4 built from its config (meta device)"
     if args.json:
@@ -27,10 +40,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         course = c.course() or ("–", "–", "–")
         rows.append((c.name, c.type_name, f"{c.modules} / {course[0]}", f"{c.tensors} / {course[1]}",
                      f"{c.scalars:,} / " + (f"{course[2]:,}" if course[2] != "–" else "–"),
-                     "yes" if c.course() and (c.tensors, c.scalars) == c.course()[1:] else "no"))
+                     "yes" if c.matches_course() else "no"))
     out.print(table(f"{source}: ours / the course's", ["component", "type", "modules",
                     "tensor params", "scalar params", "tensors & scalars match"], rows))
-    if all(c.course() and (c.tensors, c.scalars) == c.course()[1:] for c in counts):
+    if all(c.matches_course() for c in counts):
         out.print(MODULE_COUNT_NOTE, markup=False)
     else:
         out.print("The parameter counts differ from the course's: this is not SD v1.4's "
@@ -38,28 +51,58 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pipeline(args, need_safety=False):
+def _load(args: argparse.Namespace, folder: ModelFolder):
+    """The checked model folder loaded on --device in --dtype; the tiny model's note on stderr."""
     device = resolve_device(args.device)
-    dtype = resolve_dtype(args.dtype, device)
-    pipe, tiny = load_pipeline(args.model, device, dtype, need_safety)
-    if tiny:
-        out.print(f"note: {TINY_NOTE}.", markup=False)
-    return pipe, tiny
+    pipe = load(folder, device, resolve_dtype(args.dtype, device))
+    if folder.tiny:
+        err.print(f"note: {TINY_NOTE}.", markup=False, soft_wrap=True)
+    return pipe
+
+
+def check_sample_ranges(args: argparse.Namespace) -> None:
+    """The ranges that do not depend on the model, checked before anything is built or loaded."""
+    if args.steps < 1:
+        raise LabError(f"--steps {args.steps}: must be at least 1")
+    if not 0 <= args.seed <= SEED_MAX:
+        raise LabError(f"--seed {args.seed}: must be between 0 and 2**64-1 ({SEED_MAX})")
+    if not math.isfinite(args.guidance):
+        raise LabError(f"--guidance {args.guidance}: must be a finite number")
+    if args.size is not None and args.size < 1:
+        raise LabError(f"--size {args.size}: must be a positive number of pixels")
+
+
+def check_sample_model_ranges(args: argparse.Namespace, folder: ModelFolder) -> int:
+    """--steps and --size against the model's scheduler and architecture (read from its config
+    files, before its weights load); returns the image side to sample."""
+    folder.check_steps(args.steps)
+    multiple, native = folder.size_multiple(), folder.native_size()
+    size = args.size or native
+    if size % multiple or size > MAX_SIZE_FACTOR * native:
+        raise LabError(f"--size {size}: must be a multiple of {multiple} up to "
+                       f"{MAX_SIZE_FACTOR * native} for this model (its own size is {native})")
+    return size
+
+
+def _png(tensor) -> Callable[[BinaryIO], None]:
+    """A writer of tensor as a PNG, for write_atomic."""
+    from torchvision.utils import save_image
+
+    return lambda f: save_image(tensor, f, format="png")
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from torchvision.utils import make_grid, save_image
+    """Run the hand-written sampling loop; print its tensors and write two PNGs under --out."""
+    from torchvision.utils import make_grid
 
     from lab.diffusion.sampling import sample
 
-    if args.steps < 1 or args.steps > 1000:
-        raise LabError("--steps must be between 1 and 1000")
-    pipe, tiny = _pipeline(args)
-    scale = 2 ** (len(pipe.vae.config.block_out_channels) - 1) * 2 ** (
-        len(pipe.unet.config.block_out_channels) - 1)
-    size = args.size or pipe.unet.config.sample_size * 2 ** (len(pipe.vae.config.block_out_channels) - 1)
-    if size <= 0 or size % scale:
-        raise LabError(f"--size must be a positive multiple of {scale} for this model")
+    check_sample_ranges(args)
+    target = check_out_folder(args.out)
+    resolve_device(args.device)  # a missing CUDA device is reported before the model is built
+    folder = open_model(args.model)
+    size = check_sample_model_ranges(args, folder)
+    pipe = _load(args, folder)
     with progress("sampling", args.steps) as advance:
         s = sample(pipe, args.prompt, args.seed, args.steps, args.guidance, size,
                    callback=lambda i, n: advance())
@@ -67,47 +110,56 @@ def cmd_sample(args: argparse.Namespace) -> int:
             for name, t in (("text_tokens", s.text_tokens), ("text_vectors", s.text_vectors),
                             ("image_vectors", s.image_vectors), ("rgb_vectors", s.rgb_vectors))]
     out.print(table("Tensors the data flows through", ["tensor", "dtype", "shape", "numel"], rows))
-    folder = Path(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_image(s.image.float(), folder / "image.png")
-    save_image(make_grid(s.intermediates, nrow=len(s.intermediates)), folder / "intermediates.png")
-    out.print(f"wrote {folder / 'image.png'} and {folder / 'intermediates.png'} (a decoded picture "
-              f"every 6 steps, then the final one)" + (" — noise, from the tiny model" if tiny else ""),
-              markup=False)
+    image = write_atomic(target / "image.png", _png(s.image))
+    grid = write_atomic(target / "intermediates.png",
+                        _png(make_grid(s.intermediates, nrow=len(s.intermediates))))
+    out.print(f"wrote {escaped(image)} and {escaped(grid)} (a decoded picture every 6 steps, then "
+              "the final one)" + (" — noise, from the tiny model" if folder.tiny else ""),
+              soft_wrap=True)
     return 0
 
 
 def cmd_safety(args: argparse.Namespace) -> int:
+    """Run the safety checker over every image under DIR; name every file that was not checked."""
     from lab.diffusion.safety import flagged_grid, open_folder, run
 
     if args.batch_size < 1:
-        raise LabError("--batch-size must be at least 1")
-    folder = Path(args.folder)
-    dataset, _ = open_folder(folder)  # fail fast on a bad folder, before loading any model
-    pipe, _ = _pipeline(args, need_safety=True)
+        raise LabError(f"--batch-size {args.batch_size}: must be at least 1")
+    target = check_out_folder(args.out)
+    images = Path(args.folder)
+    opened = open_folder(images)  # fail fast on a bad folder, before loading any model
+    pipe = _load(args, open_model(args.model, need_safety=True))
     if pipe.safety_checker is None:
         raise LabError("the model has no safety_checker")
-    with progress("safety checker", len(dataset)) as advance:
-        result = run(pipe.safety_checker, folder, args.batch_size, advance=advance)
-    grid = flagged_grid(result, Path(args.out))
+    with progress("safety checker", len(opened[0])) as advance:
+        result = run(pipe.safety_checker, images, args.batch_size, advance=advance, opened=opened)
+    tiles = flagged_grid(result)
+    grid = write_atomic(target / "flagged.png", _png(tiles)) if tiles is not None else None
     if args.json:
         print(json.dumps({"images": [v.__dict__ for v in result.verdicts], "flagged": result.flagged,
                           "skipped": [{"path": p, "why": w} for p, w in result.skipped],
                           "grid": str(grid) if grid else None}))
         return 0
-    out.print(table(f"Safety checker over {folder} (batch {args.batch_size})",
-                    ["index", "path", "flagged", "max concept score", "max special score"],
-                    [(v.index, v.path, "FLAGGED" if v.flagged else "ok", f"{max(v.concept_scores):.3f}",
-                      f"{max(v.special_scores):.3f}") for v in result.verdicts]))
-    for path, why in result.skipped:
-        out.print(f"skipped {path}: {why}", markup=False)
-    out.print(f"{len(result.verdicts)} images checked, {len(result.flagged)} flagged "
-              f"{result.flagged}, {len(result.skipped)} files skipped."
-              + (f" Flagged images: {grid}" if grid else ""), markup=False)
+    _print_safety(args, result, grid)
     return 0
 
 
+def _print_safety(args: argparse.Namespace, result, grid: Path | None) -> None:
+    out.print(table(f"Safety checker over {escaped(args.folder)} (batch {args.batch_size})",
+                    ["index", "path", "flagged", "max concept score", "max special score"],
+                    [(v.index, escaped(v.path), "FLAGGED" if v.flagged else "ok",
+                      f"{max(v.concept_scores):.3f}", f"{max(v.special_scores):.3f}")
+                     for v in result.verdicts]))
+    # One line per entry, never wrapped: these lines are read by grep as much as by people.
+    for path, why in result.skipped:
+        out.print(f"skipped {escaped(path)}: {escaped(why)}", soft_wrap=True)
+    out.print(f"{len(result.verdicts)} images checked, {len(result.flagged)} flagged "
+              f"{result.flagged}, {len(result.skipped)} skipped."
+              + (f" Flagged images: {escaped(grid)}" if grid else ""), soft_wrap=True)
+
+
 def add_parser(sub) -> None:
+    """The `sd` command and its three subcommands."""
     sd = sub.add_parser("sd", help="Stable Diffusion: inspect, sample, safety checker",
                         description="The course's Stable Diffusion exercises. Without --model they "
                         "run on an embedded tiny pipeline (random weights: images are noise).")
@@ -127,10 +179,14 @@ def add_parser(sub) -> None:
 
     s = cmds.add_parser("sample", help="the hand-written sampling loop")
     s.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--steps", type=int, default=33)
-    s.add_argument("--guidance", type=float, default=5.0)
-    s.add_argument("--size", type=int, default=None, help="image side in pixels (512 for v1.4)")
+    s.add_argument("--seed", type=int, default=0, help="0 to 2**64-1")
+    s.add_argument("--steps", type=int, default=33, help="1 up to what the model's scheduler "
+                   "takes (999 for v1.4's PNDM: 1000 training timesteps, offset 1)")
+    s.add_argument("--guidance", type=float, default=5.0, help="classifier-free guidance scale "
+                   "(a finite number)")
+    s.add_argument("--size", type=int, default=None, help="image side in pixels, a multiple of "
+                   "the model's factor up to 4× its own size (64 to 2048 for v1.4); default: the "
+                   "model's own (512 for v1.4)")
     s.add_argument("--out", default="sd-output", metavar="DIR")
     common(s)
     s.set_defaults(run=cmd_sample)

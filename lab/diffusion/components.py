@@ -42,6 +42,7 @@ COURSE_TABLE = {
 
 
 def safety_checker(vision: dict, text_hidden: int = 768, projection_dim: int = 768):
+    """A StableDiffusionSafetyChecker whose CLIP vision tower has the given config."""
     config = CLIPConfig(text_config={"hidden_size": text_hidden, "projection_dim": projection_dim},
                         vision_config=vision, projection_dim=projection_dim)
     return StableDiffusionSafetyChecker(config)
@@ -83,6 +84,26 @@ def build_tiny(seed: int = 0) -> dict[str, torch.nn.Module]:
 
 TINY_VOCAB = 2 * 256 + 2  # byte-level characters, each also with </w>, plus start and end
 TINY_MAX_LENGTH = 77
+
+
+def vae_scale_factor(vae_config) -> int:
+    """Image pixels per latent cell along a side: the VAE halves the resolution between each pair
+    of its blocks (8 for v1.4's four). Takes the config as a mapping (a loaded model's `.config`
+    or its parsed config.json)."""
+    return 2 ** (len(vae_config["block_out_channels"]) - 1)
+
+
+def size_multiple(vae_config, unet_config) -> int:
+    """What an image side must be a multiple of so that the UNet's down- and up-sampled latents
+    line up: the VAE's factor times 2 per UNet level below the first (64 for v1.4)."""
+    return vae_scale_factor(vae_config) * 2 ** (len(unet_config["block_out_channels"]) - 1)
+
+
+def native_size(vae_config, unet_config) -> int:
+    """The image side the model was built for: the UNet's sample size (in latent cells) times the
+    VAE's factor (512 for v1.4)."""
+    sample = unet_config["sample_size"]
+    return (sample if isinstance(sample, int) else sample[0]) * vae_scale_factor(vae_config)
 
 
 def count(module: torch.nn.Module) -> tuple[int, int, int]:

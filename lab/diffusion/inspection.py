@@ -15,6 +15,8 @@ MODULE_COUNT_NOTE = (
 
 @dataclass
 class ComponentCount:
+    """One network's counts: submodules, parameter tensors, scalar parameters."""
+
     name: str
     type_name: str
     modules: int
@@ -22,10 +24,17 @@ class ComponentCount:
     scalars: int
 
     def course(self) -> tuple[int, int, int] | None:
+        """The course's (modules, tensors, scalars) for this component, if it has a row."""
         return COURSE_TABLE.get(self.name)
+
+    def matches_course(self) -> bool:
+        """Whether the tensor and scalar counts equal the course's (module counts vary by version)."""
+        course = self.course()
+        return course is not None and (self.tensors, self.scalars) == course[1:]
 
 
 def inspect_modules(modules: dict) -> list[ComponentCount]:
+    """The counts of each named module."""
     return [ComponentCount(name, type(m).__name__, *count(m)) for name, m in modules.items()]
 
 
@@ -35,6 +44,7 @@ def inspect_sd14() -> list[ComponentCount]:
 
 
 def inspect_pipeline(pipe) -> list[ComponentCount]:
+    """The counts of every network a loaded pipeline holds."""
     import torch
 
     return inspect_modules({name: m for name, m in vars(pipe).items()

@@ -1,42 +1,47 @@
-"""The safety checker over a folder of images, as homework exercise 1.4 runs it: ImageFolder,
-resize and centre-crop to 224, CLIP normalization, a DataLoader in batches of 10."""
+"""The safety checker over a folder of images, as homework exercise 1.4 runs it: every image under
+the folder, resized and centre-cropped to 224, CLIP normalization, in batches of 10.
+
+The course used torchvision's ImageFolder; it only sees images inside class subfolders, follows
+symlinks without end and opens named pipes, so the files come from `imagefiles.walk` instead."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from PIL import Image
 from torchvision import transforms
-from torchvision.datasets import ImageFolder
 
-from lab.console import LabError
+from lab.console import printable
+from lab.diffusion.imagefiles import CROP, Unreadable, load_rgb, walk
+from lab.errors import LabError
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
-CLIP_TRANSFORM = transforms.Compose([
-    transforms.Resize(224), transforms.CenterCrop(224), transforms.ToTensor(),
-    transforms.Normalize(CLIP_MEAN, CLIP_STD),
-])
+SHOW = transforms.Compose([transforms.Resize(CROP), transforms.CenterCrop(CROP),
+                           transforms.ToTensor()])
+CLIP_TRANSFORM = transforms.Compose([SHOW, transforms.Normalize(CLIP_MEAN, CLIP_STD)])
 
 
-class Folder(ImageFolder):
-    """ImageFolder that also accepts a flat folder of images (one unnamed class)."""
+class ImageFiles(torch.utils.data.Dataset):
+    """The listed image files; item i is its CLIP input tensor (3 × 224 × 224). Raises Unreadable
+    for a file that does not decode (a truncated JPEG passes the header check)."""
 
-    def find_classes(self, directory):
-        classes, mapping = super().find_classes(directory) if _subfolders(directory) else ([], {})
-        return (classes, mapping) if classes else ([""], {"": 0})
+    def __init__(self, paths: list[str], transform=CLIP_TRANSFORM):
+        self.paths, self.transform = paths, transform
 
+    def __len__(self) -> int:
+        return len(self.paths)
 
-def _subfolders(directory) -> bool:
-    return any(e.is_dir() and not e.name.startswith(".") for e in os.scandir(directory))
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.transform(load_rgb(self.paths[i]))
 
 
 @dataclass
 class Verdict:
+    """One checked image: its index among the checked ones, its path and the checker's scores."""
+
     index: int
     path: str
     flagged: bool
@@ -46,38 +51,52 @@ class Verdict:
 
 @dataclass
 class SafetyRun:
+    """The verdicts, and (path, why) for every entry under the folder that was not checked."""
+
     verdicts: list[Verdict] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[int]:
+        """Indices of the flagged images."""
         return [v.index for v in self.verdicts if v.flagged]
 
 
-def open_folder(folder: Path) -> tuple[Folder, list[tuple[str, str]]]:
-    """The dataset of readable images, and (path, reason) for every file that is not one."""
+def open_folder(folder: Path) -> tuple[ImageFiles, list[tuple[str, str]]]:
+    """The dataset of files whose header is a readable image of a bounded size, and (path,
+    reason) for every other entry under folder."""
     if not folder.is_dir():
-        raise LabError(f"{folder}: no such folder")
-    skipped: list[tuple[str, str]] = []
-
-    def readable(path: str) -> bool:
+        raise LabError(f"{printable(folder)}: " + ("not a folder" if folder.exists()
+                                                   else "no such folder"))
+    listing = walk(folder)
+    candidates = []
+    for path in listing.files:
         try:
-            with Image.open(path) as im:
-                im.verify()
-            return True
-        except Exception as e:  # noqa: BLE001 — any unreadable file is reported, not fatal
-            skipped.append((path, f"not a readable image ({type(e).__name__})"))
-            return False
+            load_rgb(path, decode=False)
+            candidates.append(path)
+        except Unreadable as e:
+            listing.skipped.append((path, str(e)))
+    if not candidates:
+        raise LabError(f"{printable(folder)}: no readable images" + (
+            f" ({len(listing.skipped)} entries skipped)" if listing.skipped else ""))
+    return ImageFiles(candidates), listing.skipped
 
-    try:
-        dataset = Folder(str(folder), transform=CLIP_TRANSFORM, is_valid_file=readable,
-                         allow_empty=True)
-    except (FileNotFoundError, OSError) as e:
-        raise LabError(f"{folder}: {e}") from None
-    if len(dataset) == 0:
-        raise LabError(f"{folder}: no readable images" + (f" ({len(skipped)} unreadable files)"
-                                                          if skipped else ""))
-    return dataset, skipped
+
+def _batches(dataset: ImageFiles, size: int, skipped: list[tuple[str, str]]
+             ) -> Iterator[tuple[list[str], torch.Tensor]]:
+    """(paths, stacked tensors) of up to `size` images that decode; the others go to skipped."""
+    paths, tensors = [], []
+    for i, path in enumerate(dataset.paths):
+        try:
+            tensors.append(dataset[i])
+            paths.append(path)
+        except Unreadable as e:
+            skipped.append((path, str(e)))
+        if len(tensors) == size:
+            yield paths, torch.stack(tensors)
+            paths, tensors = [], []
+    if tensors:
+        yield paths, torch.stack(tensors)
 
 
 def concept_scores(checker, clip_input: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,36 +114,46 @@ def concept_scores(checker, clip_input: torch.Tensor) -> tuple[torch.Tensor, tor
 
 @torch.no_grad()
 def run(checker, folder: Path, batch_size: int = 10, device: torch.device | None = None,
-        advance: Callable[[int], None] = lambda n: None) -> SafetyRun:
-    """Every readable image's verdict; the checker's own forward decides `flagged`."""
-    dataset, skipped = open_folder(folder)
+        advance: Callable[[int], None] = lambda n: None,
+        opened: tuple[ImageFiles, list[tuple[str, str]]] | None = None) -> SafetyRun:
+    """Every readable image's verdict; the checker's own forward decides `flagged`. `advance(n)`
+    after each batch: n more of the dataset's files done, checked or skipped. `opened`: what
+    open_folder(folder) returned already, so that the folder is not walked twice."""
+    dataset, skipped = opened or open_folder(folder)
     device = device or next(checker.parameters()).device
     dtype = next(checker.parameters()).dtype
     result = SafetyRun(skipped=skipped)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size)
-    for b, (images, _) in enumerate(loader):
+    listed, reported = len(skipped), 0
+
+    def report_progress() -> None:
+        nonlocal reported
+        done = len(result.verdicts) + len(result.skipped) - listed
+        advance(done - reported)
+        reported = done
+
+    for paths, images in _batches(dataset, batch_size, result.skipped):
         clip_input = images.to(device, dtype)
         # The checker's first argument is a list of images it blacks out when flagged; we keep ours.
         _, flags = checker(images=[im.numpy() for im in images], clip_input=clip_input)
         scores, special = concept_scores(checker, clip_input)
         for j, flagged in enumerate(flags):
-            index = b * batch_size + j
-            result.verdicts.append(Verdict(index, dataset.samples[index][0], bool(flagged),
+            result.verdicts.append(Verdict(len(result.verdicts), paths[j], bool(flagged),
                                            scores[j].float().tolist(), special[j].float().tolist()))
-        advance(len(images))
+        report_progress()
+    report_progress()
     return result
 
 
-def flagged_grid(run_result: SafetyRun, out: Path) -> Path | None:
-    """A PNG grid of the flagged images (at 224×224), or None when nothing was flagged."""
-    from torchvision.utils import make_grid, save_image
+def flagged_grid(run_result: SafetyRun) -> torch.Tensor | None:
+    """The flagged images (at 224×224) as one grid tensor, or None when nothing was flagged or
+    none of them still decodes."""
+    from torchvision.utils import make_grid
 
-    paths = [v.path for v in run_result.verdicts if v.flagged]
-    if not paths:
-        return None
-    show = transforms.Compose([transforms.Resize(224), transforms.CenterCrop(224),
-                               transforms.ToTensor()])
-    tiles = [show(Image.open(p).convert("RGB")) for p in paths]
-    out.mkdir(parents=True, exist_ok=True)
-    save_image(make_grid(tiles, nrow=min(5, len(tiles))), out / "flagged.png")
-    return out / "flagged.png"
+    tiles = []
+    for v in run_result.verdicts:
+        if v.flagged:
+            try:
+                tiles.append(SHOW(load_rgb(v.path)))
+            except Unreadable:  # changed on disk since it was checked
+                continue
+    return make_grid(tiles, nrow=min(5, len(tiles))) if tiles else None

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import torch
 from diffusers.utils.torch_utils import randn_tensor
 
+from lab.diffusion.components import native_size, vae_scale_factor
+
 
 @dataclass
 class Sample:
@@ -22,10 +24,12 @@ class Sample:
 
     @property
     def image(self) -> torch.Tensor:
-        return (self.rgb_vectors / 2 + 0.5).clamp(0, 1)
+        """The final image, 1 × 3 × h × w in [0, 1]."""
+        return to_unit_range(self.rgb_vectors)
 
 
 def to_unit_range(rgb: torch.Tensor) -> torch.Tensor:
+    """The VAE's output in [−1, 1] as an image in [0, 1], in float32."""
     return (rgb.float() / 2 + 0.5).clamp(0, 1)
 
 
@@ -36,8 +40,8 @@ def sample(pipe, prompt: str, seed: int = 0, steps: int = 33, guidance: float = 
     """One image for `prompt`, by the loop below; `callback(step, total)` after each step."""
     unet, vae, scheduler, tokenizer = pipe.unet, pipe.vae, pipe.scheduler, pipe.tokenizer
     device, dtype = unet.device, unet.dtype
-    scale = 2 ** (len(vae.config.block_out_channels) - 1)
-    size = size or unet.config.sample_size * scale
+    scale = vae_scale_factor(vae.config)
+    size = size or native_size(vae.config, unet.config)
 
     # 1. tokenize the empty prompt (for the unconditional half of guidance) and the prompt
     text_tokens = tokenizer(["", prompt], padding="max_length", max_length=tokenizer.model_max_length,

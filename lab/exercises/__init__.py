@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lab.exercises import graph, losses, polynomial, softmax
-from lab.exercises.base import Case, ClosedForm, Function, Kind, order_of
+from lab.core.cases import Case, ClosedForm, Function, Kind, order_of
 
 EXERCISES: dict[str, Callable[[], list[Case]]] = {
     "polynomial": polynomial.cases,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lab.exercises.base import Case, ClosedForm, Function, symbols
+from lab.core.cases import Case, ClosedForm, Function, symbols
 
 SOURCE = "lecture 'Computation Graph and Derivatives'"
 POINT = np.array([2.0, 1.0])

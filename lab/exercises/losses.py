@@ -16,9 +16,9 @@ import numpy as np
 import sympy as sp
 from array_api_compat import array_namespace
 
-from lab.exercises.base import Case, ClosedForm, Function, symbols
+from lab.core.cases import Case, ClosedForm, Function, symbols
 from lab.exercises.softmax import jacobian_closed_form, log_softmax, softmax, softmax_expr
-from lab.sym import exact, xlogy
+from lab.core.symbolic import exact, xlogy
 
 SOURCE = "homework 1, questions 1.2.2-1.2.4"
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from lab.exercises.base import Case, ClosedForm, Function
+from lab.core.cases import Case, ClosedForm, Function
 
 SOURCE = "homework 1, exercise 1.1"
 COURSE_COEFFICIENTS = (5, -4, 3, -2, 1)  # a0 … a4 of p0

@@ -12,8 +12,8 @@ import numpy as np
 import sympy as sp
 from array_api_compat import array_namespace
 
-from lab.exercises.base import Case, ClosedForm, Function, symbols
-from lab.sym import LogSumExp
+from lab.core.cases import Case, ClosedForm, Function, symbols
+from lab.core.symbolic import LogSumExp
 
 SOURCE = "homework 1, question 1.2.1; lecture 'Derivative of Softmax'"
 

@@ -1,78 +1,111 @@
-"""`lab report`: run the cross-check and the studies, write markdown pages and figures."""
+"""`lab report`: compute every result once, then write markdown pages and figures from them.
+
+The pages are written into a staged folder beside `out` and swapped in when all are done, so an
+interrupted run leaves the previous report whole (lab.outdir).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.backends import METHODS
 from lab.console import progress
-from lab.crosscheck import Row, check
-from lab.exercises import all_cases
-from lab.report import errata, more_pages, pages
-from lab.report.crosscheck_pages import notes, per_case_table, summary_table
+from lab.outdir import REPORT_LEGACY, check_writable, staged_folder
+from lab.report.breakage_page import breakage_page
+from lab.report.crosscheck_pages import notes, per_case_table, summary_table, verdict_counts
 from lab.report.diffusion_page import diffusion_page
+from lab.report.errata import errata_page
+from lab.report.finite_differences_page import finite_differences_page
+from lab.report.logic_page import logic_page
+from lab.report.losses_page import losses_page
 from lab.report.meta import header
+from lab.report.polynomial_page import polynomial_page
+from lab.report.results import Results, build_cases, collect, studies
+from lab.report.softmax_page import softmax_page
 
-PAGES: dict[str, tuple[str, Callable[[list[Row], Path], str]]] = {
-    "polynomial.md": ("Polynomial p0…p4", pages.polynomial_page),
-    "softmax.md": ("Softmax and its Jacobian", pages.softmax_page),
-    "losses.md": ("Losses and their gradients", pages.losses_page),
-    "finite-differences.md": ("Finite differences against step size", pages.finite_differences_page),
-    "logic.md": ("McCulloch-Pitts logic", more_pages.logic_page),
-    "graphs-and-breakage.md": ("Computation graphs, the tape, and where methods break",
-                               more_pages.breakage_page),
+PAGES: dict[str, tuple[str, Callable[[Results, Path], str]]] = {
+    "polynomial.md": ("Polynomial p0…p4", polynomial_page),
+    "softmax.md": ("Softmax and its Jacobian", softmax_page),
+    "losses.md": ("Losses and their gradients", losses_page),
+    "finite-differences.md": ("Finite differences against step size", finite_differences_page),
+    "logic.md": ("McCulloch-Pitts logic", logic_page),
+    "graphs-and-breakage.md": ("Computation graphs, the tape, and where methods break", breakage_page),
     "diffusion.md": ("Stable Diffusion: counts, sampling loop, safety checker", diffusion_page),
-    "errata.md": ("Course errata", lambda rows, out: errata.write(rows)),
+    "errata.md": ("Course errata", lambda results, out: errata_page(results)),
 }
-NOT_YET: list[str] = []
+KEEP = ("bench",)  # written by `lab bench`, not by the pages: carried into each new report
 
 
 def write_report(out: Path, quick: bool = True) -> list[Path]:
-    """Write every page under `out`; return the files written."""
+    """Compute every result, write every page into a staged copy of `out`, then swap it in; return
+    the files as they are named under `out`. `quick` never runs the benchmark sweeps."""
+    out = check_writable(out, legacy=REPORT_LEGACY)
+    with staged_folder(out, keep=KEEP) as stage:
+        run_stale_benchmarks(stage / "bench", quick)
+        cases, seeded = build_cases()
+        with progress("report", len(cases) + len(studies()) + len(PAGES) + 2) as advance:
+            results = collect(advance, cases, seeded)
+            written = write_pages(results, stage, advance)
+    return [out / path.name for path in written]
+
+
+def run_stale_benchmarks(bench: Path, quick: bool) -> None:
+    """Unless `quick`, rerun the quick sweeps that bench/ lacks or measured with other libraries."""
     from lab import benchreport
 
-    out.mkdir(parents=True, exist_ok=True)
-    bench = out / "bench"
-    if not quick and not benchreport.fresh(bench):
-        with progress("benchmarks (quick sweeps)", benchreport.steps()) as advance:
-            benchreport.run_all(bench, advance=advance)
-    cases = all_cases()
-    with progress("report", len(cases) + len(PAGES) + 1) as advance:
-        rows = check(cases, METHODS, progress=lambda case: advance())
-        written = []
-        for name, (_, page) in PAGES.items():
-            (out / name).write_text(page(rows, out), encoding="utf-8")
-            written.append(out / name)
-            advance()
-        (out / "crosscheck.md").write_text(
-            header("Cross-check: every row") + per_case_table(rows) + "\n" + notes(rows),
-            encoding="utf-8")
-        (out / "README.md").write_text(index(rows, *_bench_link(out)), encoding="utf-8")
+    if quick:
+        return
+    state = benchreport.fresh(bench)
+    if state.to_run:
+        with progress("benchmarks (quick sweeps)", benchreport.steps(only=state.to_run)) as advance:
+            benchreport.run_all(bench, only=state.to_run, advance=advance)
+
+
+def write_pages(results: Results, out: Path, advance: Callable[[], None] = lambda: None) -> list[Path]:
+    """Every page of PAGES, the full cross-check table and the index, written under `out`."""
+    written = [out / "README.md", out / "crosscheck.md"]
+    for name, (_, page) in PAGES.items():
+        (out / name).write_text(page(results, out), encoding="utf-8")
+        written.append(out / name)
         advance()
-    return [out / "README.md", out / "crosscheck.md", *written]
+    rows = results.rows
+    (out / "crosscheck.md").write_text(
+        header("Cross-check: every row", results.inputs_of(rows)) + per_case_table(rows) + "\n"
+        + notes(rows), encoding="utf-8")
+    advance()
+    (out / "README.md").write_text(index(results, *bench_links(out)), encoding="utf-8")
+    advance()
+    return written
 
 
-def _bench_link(out: Path) -> tuple[str, str]:
+def bench_links(out: Path) -> tuple[str, str]:
     """(link line, not-available line): the benchmark summary if one was measured here."""
     if (out / "bench" / "README.md").is_file():
         return "- [Benchmarks: time and derivative/primal ratios](bench/README.md)\n", ""
     return "", "- Benchmarks (run `lab bench`, or `lab report` without --quick)\n"
 
 
-def index(rows: list[Row], bench_link: str = "", bench_missing: str = "") -> str:
+def verdict_sentence(results: Results) -> str:
+    """The index's first sentence: whether every row is as expected, with the verdicts counted."""
+    rows = results.rows
     bad = [r for r in rows if not r.ok]
-    errata = sum(r.expected != "agree" for r in rows)
-    verdict = (f"**{len(bad)} rows are not as expected.**" if bad else
-               f"All {len(rows)} rows are as expected: every backend agrees with the exact reference "
-               "within its tolerance, or says why it cannot compute a derivative"
-               + (f"; {errata} closed form(s) from the course disagree, as recorded in the "
-                  "[errata](errata.md)." if errata else "."))
+    if bad:
+        return (f"**{len(bad)} of {len(rows)} rows are not as expected** ({verdict_counts(bad)}); "
+                "see [every row](crosscheck.md).")
+    errata = [r for r in rows if r.expected != "agree"]
+    return (f"All {len(rows)} rows are as expected: {verdict_counts(rows)}."
+            + (f" Among them, {len(errata)} closed form{'' if len(errata) == 1 else 's'} from the "
+               f"course disagree{'s' if len(errata) == 1 else ''} with the exact reference, as "
+               "expected: see the [errata](errata.md)." if errata else ""))
+
+
+def index(results: Results, bench_link: str = "", bench_missing: str = "") -> str:
+    """README.md: the verdict over every row, the exercise × backend table, links to the pages."""
     links = "\n".join(f"- [{title}]({name})" for name, (title, _) in PAGES.items())
-    return (header("lab report") + verdict + "\n\n## Exercise × backend\n\n"
+    return (header("lab report", results.inputs_of(results.rows)) + verdict_sentence(results)
+            + "\n\n## Exercise × backend\n\n"
             "Each cell: the verdict over all cases and derivative orders of the exercise, and the "
-            "largest error ρ = |x − y| / max(1, |x| + |y|) against SymPy's derivative evaluated by "
-            "mpmath at 40 digits.\n\n" + summary_table(rows)
+            "largest error ρ = |x − y| / max(1, |x| + |y|) against the exact reference (SymPy's "
+            "derivative evaluated by mpmath).\n\n" + summary_table(results.rows)
             + "\n## Pages\n\n" + links + "\n- [Every cross-check row](crosscheck.md)\n" + bench_link
-            + ("\n## Not available yet\n\n" + "".join(f"- {n}\n" for n in NOT_YET) + bench_missing
-               if NOT_YET or bench_missing else ""))
+            + ("\n## Not available yet\n\n" + bench_missing if bench_missing else ""))

@@ -1,26 +1,40 @@
-"""Report sections built from cross-check rows: the index summary and the full table."""
+"""Report sections built from cross-check rows: the index summary, the full table, the notes."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from lab.crosscheck import Row
-from lab.report.markdown import e, md_table
+from lab.report.markdown import md_table, scientific
+
+
+def verdict_counts(rows: list[Row]) -> str:
+    """"12 agree, 3 unsupported": every verdict that occurs, with its count, most frequent first."""
+    return ", ".join(f"{n} {v}" for v, n in Counter(r.verdict for r in rows).most_common())
 
 
 def cell(rows: list[Row]) -> str:
-    """One summary cell: the verdict over the rows, their max ρ, and what was left out."""
+    """One summary cell: the verdict over the rows, their max ρ, and what else happened.
+
+    A row that is not as expected shows first, in bold; otherwise "agree" only if some row agreed,
+    with every other verdict counted beside it (an erratum caught is a closed form from the course
+    that disagrees, as it should)."""
     if not rows:
         return "–"
     bad = [r for r in rows if not r.ok]
     errata = [r for r in rows if r.expected != "agree" and r.ok]
-    unsupported = sum(r.verdict == "unsupported" for r in rows)
-    errors = [r.max_error for r in rows if r.max_error is not None and r.expected == "agree"]
-    text = f"**{bad[0].verdict}**" if bad else "agree"
+    usual = [r for r in rows if r.expected == "agree"]
+    errors = [r.max_error for r in usual if r.max_error is not None]
+    others = Counter(r.verdict for r in usual if r.verdict != "agree" and r.ok)
+    if bad:
+        text = f"**{bad[0].verdict}**"
+    elif any(r.verdict == "agree" for r in usual):
+        text = "agree"
+    else:
+        text = "no row agrees"
     if errors:
         text += f" {max(errors):.0e}"
-    if unsupported:
-        text += f" ({unsupported} unsupported)"
+    text += "".join(f" ({n} {v})" for v, n in others.most_common())
     if errata:
         text += f" ({len(errata)} erratum caught)"
     return text
@@ -38,13 +52,44 @@ def summary_table(rows: list[Row]) -> str:
 
 
 def per_case_table(rows: list[Row]) -> str:
+    """One line per row: case, method, order, max ρ, tolerance and verdict."""
     return md_table(
         ["case", "backend", "variant", "order", "max ρ", "tolerance", "verdict"],
-        [(r.case, r.backend, r.variant, r.order, e(r.max_error), e(r.tolerance),
-          r.verdict + (" (course erratum)" if r.expected != "agree" else "")) for r in rows])
+        [(r.case, r.backend, r.variant, r.order, scientific(r.max_error), scientific(r.tolerance),
+          _verdict(r)) for r in rows])
+
+
+def _verdict(r: Row) -> str:
+    if r.expected == "agree":
+        return r.verdict
+    # A course erratum is expected to disagree; say whether it did.
+    return r.verdict + (" (course erratum, as expected)" if r.ok else
+                        f" (course erratum: expected {r.expected})")
 
 
 def notes(rows: list[Row]) -> str:
+    """The rows' details (where a row disagreed, why a method could not), each once."""
     lines = [f"- {r.case} · {r.backend}.{r.variant} order {r.order} — **{r.verdict}**: {r.detail}"
              for r in rows if r.detail]
     return "\n".join(dict.fromkeys(lines)) + "\n" if lines else ""
+
+
+def rows_summary(rows: list[Row]) -> str:
+    """One sentence on a group of rows: how many, their verdicts, and how many are unexpected."""
+    if not rows:
+        return "No rows."
+    bad = [r for r in rows if not r.ok]
+    return (f"{len(rows)} rows: {verdict_counts(rows)}; "
+            + (f"**{len(bad)} not as expected**." if bad else "every one as expected."))
+
+
+def agreement(rows: list[Row], subject: str) -> str:
+    """A sentence saying whether `subject` (the methods of these rows) agreed with the exact
+    reference in this run: "… agree …" only when every row's verdict is agree."""
+    if not rows:
+        return f"{subject}: not checked in this run."
+    if all(r.verdict == "agree" for r in rows):
+        worst = max((r.max_error for r in rows if r.max_error is not None), default=None)
+        every = "its one row agrees" if len(rows) == 1 else f"all {len(rows)} of its rows agree"
+        return f"Against the exact reference, {subject}: {every} (max ρ = {scientific(worst)})."
+    return (f"Against the exact reference, {subject}: not every row agrees ({verdict_counts(rows)}).")

@@ -14,6 +14,7 @@ COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
 def save(fig, out: Path, name: str) -> str:
+    """Write `fig` as out/name (PNG), close it, and return the name for a markdown link."""
     fig.tight_layout()
     # No timestamps in the file, so that a rerun writes identical bytes.
     fig.savefig(out / name, dpi=110, metadata={"Software": None})
@@ -27,11 +28,13 @@ def polynomial_panels(x, hand: list[np.ndarray], by_method: dict[str, list[np.nd
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
     a.set_title("Power rule (closed forms p0…p4)")
     for k, y in enumerate(hand):
-        a.plot(x, y, label=f"$p_{k}(x)$", color=COLORS[k])
+        if y is not None:  # a closed form that raised has no values to draw
+            a.plot(x, y, label=f"$p_{k}(x)$", color=COLORS[k])
     b.set_title("Each backend's $d^k p_0/dx^k$ (markers) over $p_k$ (lines)")
     markers = "o^sv<>dPX*hH"
     for k, y in enumerate(hand[1:], start=1):
-        b.plot(x, y, color=COLORS[k], lw=1)
+        if y is not None:
+            b.plot(x, y, color=COLORS[k], lw=1)
         for j, (name, values) in enumerate(by_method.items()):
             if values[k - 1] is not None:
                 b.plot(x[::11], values[k - 1][::11], markers[j % len(markers)], ms=4,
@@ -65,7 +68,8 @@ def jacobian_heatmaps(z, computed: np.ndarray, closed: np.ndarray, label: str, o
 def loss_curves(d, curves: dict[float, dict[str, np.ndarray]], grads: dict[float, dict[str, np.ndarray]],
                 out: Path) -> str:
     """Losses (top) and ∂loss/∂z₁ (bottom) against z₁ − z₀, one column per target y₁."""
-    fig, axes = plt.subplots(2, len(curves), figsize=(5 * len(curves), 7.5), sharex=True)
+    fig, axes = plt.subplots(2, len(curves), figsize=(5 * len(curves), 7.5), sharex=True,
+                             squeeze=False)
     styles = {"KL": ("b", "-"), "CE": ("g", "--"), "SE": ("r", "-"), "L1": ("orange", ":"),
               "course plot (2·…)": ("k", ":")}
     for col, y1 in enumerate(curves):

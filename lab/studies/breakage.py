@@ -6,15 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import jax
 import numpy as np
 import sympy as sp
 import torch
 
 from lab.backends.finite import central_offsets, stencil
-
-jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp  # noqa: E402
+from lab.backends.jaxconfig import jax, jnp
 
 
 @dataclass

@@ -11,11 +11,11 @@ import sympy as sp
 from array_api_compat import array_namespace
 
 from lab.backends.finite import central_offsets, five_point_offsets, forward_offsets, stencil
-from lab.crosscheck import rho
-from lab.exercises.base import Function
+from lab.core.compare import rho
+from lab.core.cases import Function
 from lab.exercises.polynomial import X, course_polynomial
 from lab.exercises.softmax import softmax_function
-from lab.reference import reference
+from lab.core.reference import reference
 
 STEPS = 10.0 ** -np.arange(1, 17)
 STENCILS = {"forward O(h)": forward_offsets, "central O(h²)": central_offsets,
@@ -57,14 +57,14 @@ def sweeps() -> list[Sweep]:
     out = []
     f = Function("exp", sp.exp(X), (X,), _exp)
     out.append(_sweep("exp'(x) at x = 1", _exp, 1.0, 1,
-                      float(reference(f, "derivative", np.array([1.0]), 1)[0])))
+                      float(reference(f, "derivative", np.array([1.0]), 1).values[0])))
     p0 = Function("p0", sp.expand(course_polynomial(X)), (X,), course_polynomial)
     for k in (1, 2, 3, 4):
-        exact = float(reference(p0, "derivative", np.array([1.3]), k)[0])
+        exact = float(reference(p0, "derivative", np.array([1.3]), k).values[0])
         out.append(_sweep(f"p0 order {k} at x = 1.3", course_polynomial, 1.3, k, exact))
     sm = softmax_function(3)
     z = np.array([1.0, 2.0, 0.5])
-    exact = float(reference(sm, "jacobian", z[None])[0][0, 1])
+    exact = float(reference(sm, "jacobian", z[None]).values[0][0, 1])
 
     def p0_of_z1(t):
         return sm.program(np.array([z[0], t, z[2]]))[0]

@@ -1,5 +1,9 @@
 """SymPy pieces the exercises share, and how each evaluates under numpy and mpmath.
 
+The kinks a derivative can contain — sign(u), Heaviside(u), DiracDelta(u) — evaluate under mpmath
+to their values away from u = 0 and raise `NoDerivative` at u = 0, where the derivative of the
+function as written does not exist (|x| has no derivative at 0, though SymPy's sign(0) is 0).
+
 `LogSumExp(z0, ..., zn)` = log Σ exp(zi) is kept as one node so that softmax can be written
 exp(zi − LogSumExp(z)): differentiating it stays exact, and evaluating it in float64 stays finite
 for logits of any size (numpy gets the max-shifted formula; mpmath has no overflow at all).
@@ -38,8 +42,58 @@ def _mpmath_logsumexp(*z):
     return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in z))
 
 
-NUMPY_MODULES = [{"LogSumExp": _numpy_logsumexp}, "numpy"]
-MPMATH_MODULES = [{"LogSumExp": _mpmath_logsumexp}, "mpmath"]
+class NoDerivative(ArithmeticError):
+    """The derivative does not exist at the point: a kink (sign, Heaviside, DiracDelta at 0)."""
+
+
+def _at_kink(name: str, u) -> None:
+    if u == 0:
+        raise NoDerivative(f"{name} at argument 0: the function has a kink there")
+
+
+def _mpmath_sign(u):
+    _at_kink("sign", u)
+    return mpmath.sign(u)
+
+
+def _mpmath_heaviside(u, *value_at_zero):
+    _at_kink("Heaviside", u)
+    return mpmath.mpf(1) if u > 0 else mpmath.mpf(0)
+
+
+def _mpmath_dirac_delta(u, *order):
+    _at_kink("DiracDelta", u)
+    return mpmath.mpf(0)
+
+
+EXP_LIMIT = 10**5  # exp(10⁵) ≈ 10^43429, far past float64's 10^308
+
+
+def _bounded(name: str):
+    """mpmath's exp, sinh or cosh, refusing arguments beyond ±EXP_LIMIT: their values lie far
+    outside float64 (where `OverflowError` says so) and computing them exactly takes as many digits
+    as the exponent has, which is unbounded work."""
+    fn = getattr(mpmath, name)
+
+    def bounded(u):
+        if abs(mpmath.re(u)) > EXP_LIMIT:
+            raise OverflowError(f"{name} of {mpmath.nstr(u, 6)} lies far beyond float64's range")
+        return fn(u)
+
+    return bounded
+
+
+def _numpy_dirac_delta(u, *order):
+    u = np.asarray(u, dtype=np.float64)
+    return np.where(u == 0, np.nan, 0.0)
+
+
+NUMPY_MODULES = [{"LogSumExp": _numpy_logsumexp, "DiracDelta": _numpy_dirac_delta,
+                  "Heaviside": lambda u, *at_zero: np.heaviside(u, np.nan)}, "numpy"]
+MPMATH_MODULES = [{"LogSumExp": _mpmath_logsumexp, "sign": _mpmath_sign,
+                   "Heaviside": _mpmath_heaviside, "DiracDelta": _mpmath_dirac_delta,
+                   **{name: _bounded(name) for name in ("exp", "sinh", "cosh")}}, "mpmath"]
+KINKS = (sp.sign, sp.Heaviside, sp.DiracDelta)
 
 
 def exact(value: float) -> sp.Rational:

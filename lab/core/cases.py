@@ -22,6 +22,9 @@ class Function:
     program: the same function as a user would code it, against the array API
         (`array_api_compat.array_namespace(x)`), so numpy, torch, jax and the tape all run it.
     real_only: why complex-step differentiation is not valid for the program (empty if it is).
+    domain: conditions the function as written imposes (`Condition`s), which SymPy's automatic
+        simplification may have erased from `expr`: exp(log(x)) is stored as x, but is undefined
+        for x ≤ 0.
     """
 
     name: str
@@ -29,6 +32,27 @@ class Function:
     variables: tuple[sp.Symbol, ...]
     program: Callable
     real_only: str = ""
+    domain: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`expr` must be positive, nonnegative, nonzero or in [−1, 1] (`kind`) for the function as
+    written to be defined; `what` names the operation, for messages ("log", "division")."""
+
+    kind: Literal["positive", "nonnegative", "nonzero", "unit"]
+    expr: sp.Expr
+    what: str
+
+    def holds(self, value) -> bool:
+        """Whether the condition holds for the (real, exactly evaluated) value of `expr`."""
+        if self.kind == "positive":
+            return value > 0
+        if self.kind == "nonnegative":
+            return value >= 0
+        if self.kind == "nonzero":
+            return value != 0
+        return -1 <= value <= 1
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""Programs generated from a SymPy expression: what `lab diff` hands the backends.
+
+SymPy's `lambdify` writes the same expression for numpy, torch and JAX (modules "numpy", "torch",
+"jax") and, through the table below, for the numpy tape. Constant subexpressions (sin(1), pi/2)
+are folded to float64 first: torch has no torch.sin for a Python number, and a float64 program
+uses the nearest double of every constant anyway (the exact reference does not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+from array_api_compat import is_jax_array, is_torch_array
+
+from lab.backends import tape
+from lab.core.cases import Condition, Function
+from lab.errors import Unsupported
+
+# SymPy's numpy printer names → the tape's ops; a function missing here says so when met.
+TAPE_FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt")
+TAPE_MISSING = ("tan", "arcsin", "arccos", "arctan", "sinh", "cosh")
+
+
+def _tape_table() -> dict[str, Callable]:
+    def missing(name):
+        def fail(*args):
+            raise Unsupported(f"the tape has no {name}()")
+
+        return fail
+
+    return {**{name: missing(name) for name in TAPE_MISSING},
+            **{name: getattr(tape.ops, name) for name in TAPE_FUNCTIONS}}
+
+
+def folded(expr: sp.Expr) -> sp.Expr:
+    """expr with every constant subexpression replaced by its float64 value."""
+    return expr.replace(lambda e: e.is_number and not e.is_Atom or e in (sp.pi, sp.E),
+                        lambda e: sp.Float(float(e), 17))
+
+
+def program_for(expr: sp.Expr, variable: sp.Symbol) -> Callable:
+    """An array-API program computing expr(variable) with numpy, torch, jax or the tape, whichever
+    kind of array it is given."""
+    expr = folded(expr)
+    compiled = {m: sp.lambdify(variable, expr, modules=m) for m in ("numpy", "torch", "jax")}
+    compiled["tape"] = sp.lambdify(variable, expr, modules=[_tape_table(), "numpy"])
+
+    def program(x):
+        module = ("torch" if is_torch_array(x) else "jax" if is_jax_array(x)
+                  else "tape" if isinstance(x, tape.Var) else "numpy")
+        # + 0·x keeps a constant's result an array of x's kind, and in x's graph.
+        return compiled[module](x) + 0 * x
+
+    return program
+
+
+def function_of(expr: sp.Expr, variable: sp.Symbol, name: str,
+                domain: tuple[Condition, ...] = ()) -> Function:
+    """The Function d/d`variable` is taken of: expr with every other variable already fixed."""
+    real_only = "abs() is not complex-analytic" if expr.has(sp.Abs) else ""
+    return Function(name, expr, (variable,), program_for(expr, variable), real_only, domain)
