@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.diffusion.benchmark import run
+from lab.bench.sd_pipeline import run
 from lab.diffusion.pipeline import resolve_device
 from lab.errors import LabError
 

@@ -13,14 +13,17 @@ os.environ.setdefault("LAB_CACHE", tempfile.mkdtemp(prefix="lab-test-cache-"))
 
 from lab.backends import jaxconfig  # noqa: E402,F401  (float64 JAX for every test)
 
-settings.register_profile(
-    "lab", derandomize=True, deadline=None, max_examples=12, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    # No shrinking: every example compiles fresh SymPy code, and the unshrunk failing example is
-    # printed in full anyway.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-)
-settings.load_profile("lab")
+# "ci": seeded and reproducible (the default); "thorough": ten times the examples, fresh ones each
+# run, for local hunting (LAB_HYPOTHESIS_PROFILE=thorough). Per-test counts scale with the profile
+# through helpers.examples().
+COMMON = dict(deadline=None, print_blob=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+              # No shrinking: every example compiles fresh SymPy code, and the unshrunk failing
+              # example is printed in full anyway.
+              phases=[Phase.explicit, Phase.reuse, Phase.generate])
+settings.register_profile("ci", derandomize=True, max_examples=20, **COMMON)
+settings.register_profile("thorough", max_examples=200, **COMMON)
+settings.load_profile(os.environ.get("LAB_HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config, items):

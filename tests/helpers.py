@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+SCALE = {"ci": 1, "thorough": 10}[os.environ.get("LAB_HYPOTHESIS_PROFILE", "ci")]
+
+
+def examples(n: int) -> int:
+    """A test's number of hypothesis examples under the active profile."""
+    return n * SCALE
+
 
 def describe(rows) -> str:
     """The rows that are not as expected, one line each, for assertion messages."""

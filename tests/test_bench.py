@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from lab.bench import measure
-from lab.benchreport import fresh, run_all
+from lab.bench.harness import measure
+from lab.bench.summary import fresh, run_all
 
 
 def test_measure_repeats_and_reports_spread():

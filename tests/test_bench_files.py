@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from lab import benchreport
-from lab.bench import Decision, Timing
+from lab.bench import summary as benchreport
+from lab.bench.harness import Decision, Timing
+from lab.bench.sweeps import SweepResult, TargetResult
 from lab.errors import LabError
-from lab.sweeps import SweepResult, TargetResult
 
 
 def _timing(method: str, size: int, median: float, peak: int | None = None) -> Timing:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab.bench import MEMORY_SOURCES, library_of, measure, peak_memory
+from lab.bench.harness import MEMORY_SOURCES, library_of, measure, peak_memory
 
 N = 10**6
 MIB = N * 8 / 2**20  # 7.63

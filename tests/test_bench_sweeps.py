@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab import sweeps
+from lab.bench import sweeps
 from lab.exercises.polynomial import COURSE_COEFFICIENTS, horner, power_rule
 from lab.exercises.softmax import jacobian_closed_form
 

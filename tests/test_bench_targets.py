@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from lab.bench import decide, paired_ratios, until_decided
+from lab.bench.harness import decide, paired_ratios, until_decided
 
 
 def _ratios(centre: float, spread: float, n: int = 40, seed: int = 0) -> np.ndarray:

@@ -141,7 +141,7 @@ def test_sample_on_cuda_in_fp16(tiny):
 
 
 def test_speed_benchmark_runs_tiny_and_writes_json(tiny, tmp_path):
-    from lab.diffusion.benchmark import run as bench
+    from lab.bench.sd_pipeline import run as bench
 
     data = bench(tmp_path, torch.device("cpu"), steps=2, batch_sizes=(1, 2))
     saved = json.loads((tmp_path / "sd_pipeline.json").read_text())

@@ -11,13 +11,14 @@ import pytest
 LAB = Path(__file__).resolve().parent.parent / "lab"
 # Lower numbers are imported by higher ones, never the other way round.
 LAYERS = {
-    "errors": 0, "cache": 0,
+    "errors": 0, "cache": 0, "interrupts": 0,
     "core": 1, "output": 1,
     "exercises": 2, "backends": 2,
     "check": 3,
-    "studies": 4, "bench": 4, "diffusion": 4,
-    "report": 5,
-    "cli": 6,
+    "studies": 4, "diffusion": 4,
+    "bench": 5,
+    "report": 6,
+    "cli": 7, "__main__": 8,
 }
 
 

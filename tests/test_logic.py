@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab.logic import CORNERS, NAMES, MPNeuron, Sign, evaluate, realize_all, single_neuron
+from lab.exercises.logic import CORNERS, NAMES, MPNeuron, Sign, evaluate, realize_all, single_neuron
 
 
 def test_sign_keeps_zero():

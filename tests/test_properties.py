@@ -5,12 +5,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from helpers import describe
+from helpers import describe, examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lab.backends import METHODS
-from lab.crosscheck import check_case
+from lab.check.crosscheck import check_case
 from lab.exercises.losses import LOSSES, wrt_logits
 from lab.exercises.polynomial import random_case
 from lab.exercises.softmax import naive_softmax, normalize, softmax, softmax_case
@@ -45,7 +45,7 @@ def assert_rows_ok(rows):
 
 
 @pytest.mark.parametrize("method", METHODS, ids=METHOD_IDS)
-@settings(max_examples=8)
+@settings(max_examples=examples(16))
 @given(coefficients, points)
 @example([Fraction(1), Fraction(-4), Fraction(3), Fraction(-2), Fraction(1)], [0.0, 1.5])
 def test_random_polynomials(method, coeffs, xs):
@@ -54,7 +54,7 @@ def test_random_polynomials(method, coeffs, xs):
 
 
 @pytest.mark.parametrize("method", METHODS, ids=METHOD_IDS)
-@settings(max_examples=6)
+@settings(max_examples=examples(12))
 @given(st.sampled_from([2, 3, 5, 8, 13]).flatmap(
     lambda n: st.sampled_from([3.0, 1e3]).flatmap(lambda mag: logits(n, mag))))
 @example([800.0, -900.0, 0.0])  # exp(800) overflows a naive softmax
@@ -67,7 +67,7 @@ def test_softmax_jacobian(method, z):
 # so SymPy compiles it in minutes at n = 64. CE's and KL's gradients are p − y, linear in n.
 @pytest.mark.parametrize(("loss", "largest"), [("CE", 64), ("KL", 64), ("SE", 12)])
 @pytest.mark.parametrize("method", METHODS, ids=METHOD_IDS)
-@settings(max_examples=5)
+@settings(max_examples=examples(8))
 @given(data=st.data())
 def test_loss_gradients_wrt_logits(method, loss, largest, data):
     n, z = data.draw(sizes_and_logits(largest))

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from lab.cli import main
-from lab.outdir import MARKER
+from lab.output.folders import MARKER
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from lab import benchreport
+from lab.bench import summary as benchreport
 from lab.report import bench_links, run_stale_benchmarks
 
 

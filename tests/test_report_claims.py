@@ -4,13 +4,13 @@ closed form, and the page must say so instead of the usual "agree"."""
 import numpy as np
 import pytest
 
-from lab.crosscheck import Row
+from lab.check.crosscheck import Row
+from lab.output.provenance import header
 from lab.report import index, verdict_sentence
 from lab.report.crosscheck_pages import agreement, cell
 from lab.report.errata import errata_page
 from lab.report.logic_page import logic_page
 from lab.report.losses_page import losses_page
-from lab.report.meta import header
 from lab.report.polynomial_page import polynomial_text
 from lab.report.results import LogicResult, LossCurves, Results, SampledL1, SoftmaxFacts, TargetSum
 from lab.report.softmax_page import _invariance

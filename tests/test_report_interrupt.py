@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lab.outdir import MARKER
+from lab.output.folders import MARKER
 
 
 def snapshot(folder):
@@ -66,7 +66,7 @@ def test_ctrl_c_exits_130_in_one_line_and_keeps_the_previous_report(previous_rep
         raise
     err = err.decode()
     assert proc.returncode == 130, err
-    assert err.splitlines() == ["lab: interrupted"], err
+    assert err.splitlines() == ["lab report: interrupted"], err
     assert snapshot(previous_report) == before
     # Nothing half-written is left beside it either.
     assert sorted(p.name for p in previous_report.parent.iterdir()) == ["reports"]

@@ -1,4 +1,4 @@
-"""lab.outdir: --out is checked before any work, written aside and swapped in whole, and a folder of
+"""lab.output.folders: --out is checked before any work, written aside and swapped in whole, and a folder of
 files lab did not write is never replaced."""
 
 import os
@@ -9,7 +9,7 @@ import pytest
 
 from lab.cli import main
 from lab.errors import LabError
-from lab.outdir import (
+from lab.output.folders import (
     MARKER,
     REPORT_LEGACY,
     atomic_write_text,

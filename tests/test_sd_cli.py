@@ -13,9 +13,9 @@ from PIL import Image
 import lab.diffusion.commands as commands
 from lab.cli import main
 from lab.diffusion.components import SD14_UNET, SD14_VAE, native_size, size_multiple
-from lab.diffusion.outputs import check_out_folder, write_atomic
 from lab.diffusion.pipeline import cache_dir, open_model
 from lab.errors import LabError
+from lab.output.folders import atomic_write, check_addable
 
 
 @pytest.fixture(scope="module")
@@ -135,22 +135,22 @@ def test_an_unwritable_out_is_refused(monkeypatch, tmp_path):
     def refuse(**kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("lab.diffusion.outputs.tempfile.mkdtemp", refuse)
+    monkeypatch.setattr("lab.output.folders.tempfile.mkdtemp", refuse)
     with pytest.raises(LabError, match="not writable"):
-        check_out_folder(str(tmp_path / "new" / "folder"))
+        check_addable(str(tmp_path / "new" / "folder"))
     assert os.listdir(tmp_path) == []  # nothing created on the way
 
 
 def test_writes_are_atomic(tmp_path):
     target = tmp_path / "image.png"
-    write_atomic(target, lambda f: f.write(b"old"))
+    atomic_write(target, lambda f: f.write(b"old"))
 
     def fails_halfway(f):
         f.write(b"half")
         raise OSError(28, "No space left on device")
 
     with pytest.raises(LabError, match="No space left"):
-        write_atomic(target, fails_halfway)
+        atomic_write(target, fails_halfway)
     assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["image.png"]
 
 

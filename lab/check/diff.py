@@ -15,12 +15,12 @@ import sympy as sp
 
 from lab.backends import Method
 from lab.backends.generated import function_of
+from lab.check.crosscheck import Row, check_against
 from lab.core.budget import OverBudget, budget
 from lab.core.cases import Case, Condition
 from lab.core.compare import OK_VERDICTS
 from lab.core.expression import Parsed
 from lab.core.reference import Reference, reference
-from lab.crosscheck import Row, check_against
 
 SHOW_SECONDS = 2.0  # for the derivative shown to the user; past it, shown unsimplified or not at all
 SIMPLIFY_LIMIT = 200  # operations; beyond that simplify() is not even tried

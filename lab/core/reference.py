@@ -6,8 +6,9 @@ agree to 2⁻⁶⁴ relative (well past float64's 2⁻⁵³). Cancellation that 
 (sin(x)/x near 0, (x⁸ − 1)/(x − 1) near 1) only costs more digits. Cancellation can also produce an
 exact 0 at two precisions in a row, so a value below 10⁻⁴⁰ is certified only once it stays there at
 ZERO_DIGITS (240) digits and at the next step (it is then reported as exactly 0): to cancel 240
-digits an expression would need intermediate values near 10²⁴⁰, far outside float64. If the ladder ends first the value is
-`uncertified`; if the time budget ends first it is `timeout` — never a guess.
+digits an expression would need intermediate values near 10²⁴⁰, far outside float64. If the
+ladder ends first the value is `uncertified`; if the time budget ends first it is `timeout` —
+never a guess.
 
 Each point gets a status:
   exact        certified, rounded once to float64

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from lab.console import err, escaped, out, progress, table
 from lab.diffusion.modelfolder import ModelFolder
-from lab.diffusion.outputs import check_out_folder, write_atomic
 from lab.diffusion.pipeline import TINY_NOTE, load, open_model, resolve_device, resolve_dtype
 from lab.errors import LabError
+from lab.output.folders import atomic_write, check_addable
+from lab.output.terminal import err, escaped, out, progress, table
 
 # torch.Generator.manual_seed takes an unsigned 64-bit seed (it wraps negative ones around).
 SEED_MAX = 2**64 - 1
@@ -85,7 +85,7 @@ def check_sample_model_ranges(args: argparse.Namespace, folder: ModelFolder) -> 
 
 
 def _png(tensor) -> Callable[[BinaryIO], None]:
-    """A writer of tensor as a PNG, for write_atomic."""
+    """A writer of tensor as a PNG, for atomic_write."""
     from torchvision.utils import save_image
 
     return lambda f: save_image(tensor, f, format="png")
@@ -98,7 +98,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from lab.diffusion.sampling import sample
 
     check_sample_ranges(args)
-    target = check_out_folder(args.out)
+    target = check_addable(args.out)
     resolve_device(args.device)  # a missing CUDA device is reported before the model is built
     folder = open_model(args.model)
     size = check_sample_model_ranges(args, folder)
@@ -110,8 +110,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
             for name, t in (("text_tokens", s.text_tokens), ("text_vectors", s.text_vectors),
                             ("image_vectors", s.image_vectors), ("rgb_vectors", s.rgb_vectors))]
     out.print(table("Tensors the data flows through", ["tensor", "dtype", "shape", "numel"], rows))
-    image = write_atomic(target / "image.png", _png(s.image))
-    grid = write_atomic(target / "intermediates.png",
+    image = atomic_write(target / "image.png", _png(s.image))
+    grid = atomic_write(target / "intermediates.png",
                         _png(make_grid(s.intermediates, nrow=len(s.intermediates))))
     out.print(f"wrote {escaped(image)} and {escaped(grid)} (a decoded picture every 6 steps, then "
               "the final one)" + (" — noise, from the tiny model" if folder.tiny else ""),
@@ -125,7 +125,7 @@ def cmd_safety(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise LabError(f"--batch-size {args.batch_size}: must be at least 1")
-    target = check_out_folder(args.out)
+    target = check_addable(args.out)
     images = Path(args.folder)
     opened = open_folder(images)  # fail fast on a bad folder, before loading any model
     pipe = _load(args, open_model(args.model, need_safety=True))
@@ -134,7 +134,7 @@ def cmd_safety(args: argparse.Namespace) -> int:
     with progress("safety checker", len(opened[0])) as advance:
         result = run(pipe.safety_checker, images, args.batch_size, advance=advance, opened=opened)
     tiles = flagged_grid(result)
-    grid = write_atomic(target / "flagged.png", _png(tiles)) if tiles is not None else None
+    grid = atomic_write(target / "flagged.png", _png(tiles)) if tiles is not None else None
     if args.json:
         print(json.dumps({"images": [v.__dict__ for v in result.verdicts], "flagged": result.flagged,
                           "skipped": [{"path": p, "why": w} for p, w in result.skipped],
@@ -156,45 +156,3 @@ def _print_safety(args: argparse.Namespace, result, grid: Path | None) -> None:
     out.print(f"{len(result.verdicts)} images checked, {len(result.flagged)} flagged "
               f"{result.flagged}, {len(result.skipped)} skipped."
               + (f" Flagged images: {escaped(grid)}" if grid else ""), soft_wrap=True)
-
-
-def add_parser(sub) -> None:
-    """The `sd` command and its three subcommands."""
-    sd = sub.add_parser("sd", help="Stable Diffusion: inspect, sample, safety checker",
-                        description="The course's Stable Diffusion exercises. Without --model they "
-                        "run on an embedded tiny pipeline (random weights: images are noise).")
-    cmds = sd.add_subparsers(dest="sd_command", required=True, parser_class=type(sd))
-
-    def common(p):
-        p.add_argument("--model", metavar="PATH", help="a local diffusers-format folder "
-                       "(safetensors weights); default: the embedded tiny pipeline")
-        p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-        p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"],
-                       help="auto: float16 on CUDA, float32 on CPU")
-
-    i = cmds.add_parser("inspect", help="count modules and parameters of each network")
-    i.add_argument("--model", metavar="PATH", help="count this local pipeline instead of v1.4")
-    i.add_argument("--json", action="store_true")
-    i.set_defaults(run=cmd_inspect)
-
-    s = cmds.add_parser("sample", help="the hand-written sampling loop")
-    s.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
-    s.add_argument("--seed", type=int, default=0, help="0 to 2**64-1")
-    s.add_argument("--steps", type=int, default=33, help="1 up to what the model's scheduler "
-                   "takes (999 for v1.4's PNDM: 1000 training timesteps, offset 1)")
-    s.add_argument("--guidance", type=float, default=5.0, help="classifier-free guidance scale "
-                   "(a finite number)")
-    s.add_argument("--size", type=int, default=None, help="image side in pixels, a multiple of "
-                   "the model's factor up to 4× its own size (64 to 2048 for v1.4); default: the "
-                   "model's own (512 for v1.4)")
-    s.add_argument("--out", default="sd-output", metavar="DIR")
-    common(s)
-    s.set_defaults(run=cmd_sample)
-
-    f = cmds.add_parser("safety", help="run the safety checker over an image folder")
-    f.add_argument("folder", metavar="DIR")
-    f.add_argument("--batch-size", type=int, default=10)
-    f.add_argument("--out", default="sd-output", metavar="DIR", help="where flagged.png goes")
-    f.add_argument("--json", action="store_true")
-    common(f)
-    f.set_defaults(run=cmd_safety)

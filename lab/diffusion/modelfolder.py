@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.console import printable
 from lab.errors import LabError
+from lab.output.terminal import printable
 
 REQUIRED = ("vae", "text_encoder", "tokenizer", "unet", "scheduler")
 # What each of the pipeline's components must be (module, base class), so that a folder cannot,

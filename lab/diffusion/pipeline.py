@@ -12,9 +12,9 @@ from pathlib import Path
 
 import torch
 
-from lab.console import printable
 from lab.diffusion.modelfolder import ModelFolder, check_model_folder, reason
 from lab.errors import LabError
+from lab.output.terminal import printable
 
 __all__ = ["TINY_NOTE", "assemble_pipeline", "build_tiny_pipeline", "cache_dir",
            "check_model_folder", "load", "load_pipeline", "open_model", "resolve_device",

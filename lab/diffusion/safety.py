@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 from torchvision import transforms
 
-from lab.console import printable
 from lab.diffusion.imagefiles import CROP, Unreadable, load_rgb, walk
 from lab.errors import LabError
+from lab.output.terminal import printable
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lab.exercises import graph, losses, polynomial, softmax
 from lab.core.cases import Case, ClosedForm, Function, Kind, order_of
+from lab.exercises import graph, losses, polynomial, softmax
 
 EXERCISES: dict[str, Callable[[], list[Case]]] = {
     "polynomial": polynomial.cases,

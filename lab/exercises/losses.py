@@ -17,8 +17,8 @@ import sympy as sp
 from array_api_compat import array_namespace
 
 from lab.core.cases import Case, ClosedForm, Function, symbols
-from lab.exercises.softmax import jacobian_closed_form, log_softmax, softmax, softmax_expr
 from lab.core.symbolic import exact, xlogy
+from lab.exercises.softmax import jacobian_closed_form, log_softmax, softmax, softmax_expr
 
 SOURCE = "homework 1, questions 1.2.2-1.2.4"
 

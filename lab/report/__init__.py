@@ -1,7 +1,7 @@
 """`lab report`: compute every result once, then write markdown pages and figures from them.
 
 The pages are written into a staged folder beside `out` and swapped in when all are done, so an
-interrupted run leaves the previous report whole (lab.outdir).
+interrupted run leaves the previous report whole (lab.output.folders).
 """
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.console import progress
-from lab.outdir import REPORT_LEGACY, check_writable, staged_folder
+from lab.output.folders import REPORT_LEGACY, check_writable, staged_folder
+from lab.output.provenance import header
+from lab.output.terminal import progress
 from lab.report.breakage_page import breakage_page
-from lab.report.crosscheck_pages import notes, per_case_table, summary_table, verdict_counts
+from lab.report.crosscheck_pages import notes, per_case_table, summary_table, tolerance_policy, verdict_counts
 from lab.report.diffusion_page import diffusion_page
 from lab.report.errata import errata_page
 from lab.report.finite_differences_page import finite_differences_page
 from lab.report.logic_page import logic_page
 from lab.report.losses_page import losses_page
-from lab.report.meta import header
 from lab.report.polynomial_page import polynomial_page
 from lab.report.results import Results, build_cases, collect, studies
 from lab.report.softmax_page import softmax_page
@@ -51,7 +51,7 @@ def write_report(out: Path, quick: bool = True) -> list[Path]:
 
 def run_stale_benchmarks(bench: Path, quick: bool) -> None:
     """Unless `quick`, rerun the quick sweeps that bench/ lacks or measured with other libraries."""
-    from lab import benchreport
+    from lab.bench import summary as benchreport
 
     if quick:
         return
@@ -107,5 +107,6 @@ def index(results: Results, bench_link: str = "", bench_missing: str = "") -> st
             "Each cell: the verdict over all cases and derivative orders of the exercise, and the "
             "largest error ρ = |x − y| / max(1, |x| + |y|) against the exact reference (SymPy's "
             "derivative evaluated by mpmath).\n\n" + summary_table(results.rows)
+            + "\n" + tolerance_policy(results.rows)
             + "\n## Pages\n\n" + links + "\n- [Every cross-check row](crosscheck.md)\n" + bench_link
             + ("\n## Not available yet\n\n" + bench_missing if bench_missing else ""))

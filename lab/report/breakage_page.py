@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from lab.report import figures
+from lab.output import figures
+from lab.output.markdown import md_table
+from lab.output.provenance import header
 from lab.report.crosscheck_pages import notes, per_case_table, rows_summary
-from lab.report.markdown import md_table
-from lab.report.meta import header
 from lab.report.results import Results
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from lab.crosscheck import Row
-from lab.report.markdown import md_table, scientific
+from lab.check.crosscheck import Row
+from lab.core.compare import MAX_TOLERANCE, ROUNDING_ULPS, SAFETY, USEFUL
+from lab.core.reference import DIGITS
+from lab.output.markdown import md_table, scientific
 
 
 def verdict_counts(rows: list[Row]) -> str:
@@ -93,3 +95,34 @@ def agreement(rows: list[Row], subject: str) -> str:
         every = "its one row agrees" if len(rows) == 1 else f"all {len(rows)} of its rows agree"
         return f"Against the exact reference, {subject}: {every} (max ρ = {scientific(worst)})."
     return (f"Against the exact reference, {subject}: not every row agrees ({verdict_counts(rows)}).")
+
+
+def tolerance_policy(rows: list[Row]) -> str:
+    """How the reference is certified and the verdicts decided (the constants of lab.core), with
+    what this run's rows show of it."""
+    checked = [r for r in rows if r.tolerance is not None]
+    widest = max(checked, key=lambda r: r.tolerance) if checked else None
+    inaccurate = [r for r in rows if r.verdict == "inaccurate"]
+    return (
+        "## How the verdicts are decided\n\n"
+        f"- **Reference**: SymPy's derivative of the function as written, evaluated by mpmath at "
+        f"{', '.join(map(str, DIGITS))} digits until two successive values agree to 2⁻⁶⁴; a point "
+        "where the function as written is undefined, or its derivative does not exist (a kink), is "
+        "`undefined`; one beyond float64 is `overflow`; one not settled within the ladder or the "
+        "time budget is `uncertified` or `timeout`.\n"
+        "- **Expected error** of each method at each value, in units of ρ: exact and AD methods "
+        f"ε·(κ + {ROUNDING_ULPS:g}), where κ is the value's condition (how far one rounding of the "
+        "inputs and constants moves the exact derivative) and the constant allows a few ulps of "
+        "the method's own rounding; a stencil of accuracy O(hᵃ) for order k "
+        "(Σ|wⱼ| + 1)·ε^(a/(a+k))·max(1, |f|)/max(1, |f⁽ᵏ⁾|) + its Richardson estimate of truncation "
+        "+ ε·κ; SciPy's adaptive differences their own error estimate, no better than a central "
+        "difference's.\n"
+        f"- A value **agrees** when ρ ≤ {SAFETY:g} × its expected error; a method whose expected "
+        f"error exceeds {USEFUL:g} is **inaccurate** there, never `agree`. So no tolerance exceeds "
+        f"{MAX_TOLERANCE:g}, far below ρ's maximum of 1.\n"
+        + (f"- In this run: the widest tolerance any row was held to is {widest.tolerance:.1e} "
+           f"({widest.case}, {widest.backend}.{widest.variant}, order {widest.order}); "
+           if widest else "- In this run no row was held to a tolerance; ")
+        + f"{len(inaccurate)} row(s) are `inaccurate`"
+        + (": " + ", ".join(sorted({f"{r.backend}.{r.variant} order {r.order}" for r in inaccurate}))
+           if inaccurate else "") + ".\n")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.report.markdown import md_table, names, scientific
-from lab.report.meta import header
+from lab.output.markdown import md_table, names, scientific
+from lab.output.provenance import header
 from lab.report.results import Diffusion, Results
 
 # Homework exercise 1.3.2, the course's printed table (cell [31]): dtype and shape of each tensor.
@@ -36,10 +36,10 @@ def diffusion_page(results: Results, out: Path) -> str:
             "`len(list(m.modules()))`, `len(list(m.parameters()))` and `Σ p.numel()`:\n\n"
             + counts_table(sd) + "\n" + counts_verdict(sd) + "\n\n" + _loop(sd)
             + "\n![intermediates every 6 steps](sd_intermediates.png)\n\n"
-            "## The safety checker\n\n`lab sd safety DIR` runs it over an image folder the course's "
-            "way (ImageFolder, resize and centre-crop to 224, CLIP normalization, batches of 10) and "
-            "reports each image's index, path, flag and concept scores; unreadable files are named "
-            "and skipped.\n\n## Speed\n\n" + _speed(out))
+            "## The safety checker\n\n`lab sd safety DIR` runs it over every image file under DIR "
+            "(each real file once; resize and centre-crop to 224, CLIP normalization, batches of 10, "
+            "as the course does) and reports each image's index, path, flag and concept scores; "
+            "every file it cannot read is named with the reason.\n\n## Speed\n\n" + _speed(out))
 
 
 def counts_table(sd: Diffusion) -> str:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab.crosscheck import Row
-from lab.report.markdown import names, scientific, span, vector
-from lab.report.meta import header
+from lab.check.crosscheck import Row
+from lab.output.markdown import names, scientific, span, vector
+from lab.output.provenance import header
 from lab.report.results import Results
 
 SAME = 1e-12  # values closer than this are equal up to float64 rounding

@@ -121,7 +121,7 @@ def sampled_l1(z=(0.0, 0.0), y=(0.5, 0.5)) -> SampledL1:
 
 def logic() -> list[LogicResult]:
     """All 16 two-input functions: how each is realized and what its network outputs at the corners."""
-    from lab.logic import CORNERS, evaluate, realize_all
+    from lab.exercises.logic import CORNERS, evaluate, realize_all
 
     return [LogicResult(r.name, r.table, r.weights, r.lp_status,
                         0 if r.weights else len(r.network) - 1,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.report import figures
-from lab.report.markdown import md_table, names
-from lab.report.meta import header
+from lab.output import figures
+from lab.output.markdown import md_table, names
+from lab.output.provenance import header
 from lab.report.results import LogicResult, Results
 
 # Homework exercise 3.1: "How many of the cases are able to be handled using a single neuron? 12.

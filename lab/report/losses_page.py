@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.report import figures
+from lab.output import figures
+from lab.output.markdown import md_table, scientific, span
+from lab.output.provenance import header
 from lab.report.crosscheck_pages import notes, per_case_table, rows_summary
-from lab.report.markdown import md_table, scientific, span
-from lab.report.meta import header
 from lab.report.results import LossCurves, Results
 
 COURSE_PLOT = "course plot (2·…)"

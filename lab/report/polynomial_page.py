@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.report import figures
+from lab.output import figures
+from lab.output.provenance import header
 from lab.report.crosscheck_pages import agreement, notes, per_case_table, rows_summary
-from lab.report.meta import header
 from lab.report.results import Results
 
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lab.crosscheck import Row
-from lab.report.markdown import names
+from lab.check.crosscheck import Row
+from lab.output.markdown import names
 
 if TYPE_CHECKING:
     from lab.core.cases import Case
@@ -191,7 +191,7 @@ def collect(advance: Callable[[], None] = lambda: None, cases: list[Case] | None
     `cases` (and the exercises among them whose inputs were drawn with SEED) default to
     build_cases()."""
     from lab.backends import METHODS
-    from lab.crosscheck import check
+    from lab.check.crosscheck import check
 
     if cases is None:
         cases, seeded = build_cases(SEED)

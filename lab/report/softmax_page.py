@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.crosscheck import Row
-from lab.report import figures
+from lab.check.crosscheck import Row
+from lab.output import figures
+from lab.output.markdown import md_table, scientific
+from lab.output.provenance import header
 from lab.report.crosscheck_pages import agreement, notes, per_case_table, rows_summary
-from lab.report.markdown import md_table, scientific
-from lab.report.meta import header
 from lab.report.results import Results
 
 HEATMAP_CASE = "softmax n=8"  # large enough to show structure, logits small enough to read

@@ -11,11 +11,11 @@ import sympy as sp
 from array_api_compat import array_namespace
 
 from lab.backends.finite import central_offsets, five_point_offsets, forward_offsets, stencil
-from lab.core.compare import rho
 from lab.core.cases import Function
+from lab.core.compare import rho
+from lab.core.reference import reference
 from lab.exercises.polynomial import X, course_polynomial
 from lab.exercises.softmax import softmax_function
-from lab.core.reference import reference
 
 STEPS = 10.0 ** -np.arange(1, 17)
 STENCILS = {"forward O(h)": forward_offsets, "central O(h²)": central_offsets,

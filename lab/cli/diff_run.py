@@ -1,4 +1,5 @@
-"""`lab diff`: read the expression and the points, run the cross-check, print a table or JSON."""
+"""`lab diff`'s work: read the expression and the points, run the cross-check, print a table or
+JSON. Imported only when the command runs (SymPy, numpy and the backends take a while to load)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,14 @@ import numpy as np
 import sympy as sp
 
 from lab.backends import select
+from lab.check.crosscheck import json_number
 from lab.check.diff import DiffResult, differentiate_at
-from lab.console import escaped, fmt_error, out, table
+from lab.cli.diff import MAX_ORDER, MAX_POINTS
 from lab.core.expression import VARIABLE, ExpressionError, parse
-from lab.crosscheck import json_number
 from lab.errors import LabError
+from lab.output.terminal import escaped, fmt_error, out, table
 
-MAX_POINTS = 10_000
 FLOAT_MAX = float(np.finfo(np.float64).max)
-MAX_ORDER = 8
 MANY_POINTS = 12  # above this, one summary row per method instead of a table per point
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lab.errors import LabError  # noqa: F401  (re-exported for the commands)
+from lab import interrupts
 
 # Piped output is read by people in files and by programs: don't wrap it at 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -47,13 +47,20 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) 
 
 @contextmanager
 def progress(description: str, total: int):
-    """A progress bar on stderr (drawn only on a terminal); yields advance(step=1)."""
+    """A progress bar on stderr (drawn only on a terminal); yields advance(step=1). Each step is
+    also a checkpoint where a pending Ctrl-C ends the run (`lab.interrupts`)."""
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), console=err, transient=True,
                    disable=not sys.stderr.isatty())
+
     with bar:
         task = bar.add_task(description, total=total)
-        yield lambda step=1: bar.advance(task, step)
+
+        def advance(step: int = 1) -> None:
+            interrupts.checkpoint()
+            bar.advance(task, step)
+
+        yield advance
 
 
 def fmt_error(value: float | None) -> str:

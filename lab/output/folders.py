@@ -14,18 +14,21 @@ folder of the user's files is refused instead of emptied.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
-from lab.console import printable
+from lab import interrupts
 from lab.errors import LabError
+from lab.output.terminal import printable
 
 MARKER = ".lab-output"
 MARKER_TEXT = ("This folder was written by lab. The next run replaces it whole: keep your own files "
@@ -118,6 +121,7 @@ def staged_folder(final: Path, keep: Iterable[str] = (), marker: str = MARKER) -
             _copy_into(final / name, stage / name)
         yield stage
         (stage / marker).write_text(MARKER_TEXT, encoding="utf-8")
+        interrupts.checkpoint()  # a Ctrl-C swallowed during the work: keep the old folder
         with _no_interrupt():
             _swap(stage, final)
     except BaseException:
@@ -170,17 +174,46 @@ def _no_interrupt() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write `text` to `path` so that a reader (or an interrupted run) sees the old file or the new
-    one, never half of one: write a temporary file beside it, then rename it over `path`."""
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Write `path` through write(file) so that a reader (or an interrupted run) sees the old file
+    or the whole new one, never half of one: a temporary file beside it, renamed over `path`."""
     path = Path(path)
     temp = _fresh_name(path, "tmp")
-    # os.open with 0o666, not mkstemp: its 0600 mode would stay on the renamed file.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding=encoding) as f:
-            f.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # os.open with 0o666, not mkstemp: its 0600 mode would stay on the renamed file.
+        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    except OSError as e:
+        raise LabError(f"cannot write {printable(path)}: {e.strerror or e}") from None
+    finally:
+        with contextlib.suppress(OSError):  # gone already after a successful rename
+            temp.unlink()
+    return path
+
+
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """`atomic_write` of a text."""
+    return atomic_write(path, lambda f: f.write(text.encode(encoding)))
+
+
+def check_addable(text: str) -> Path:
+    """--out for commands that add files to a folder (`lab sd`): a folder that exists or can be
+    created and written into; LabError otherwise. Not created yet: a run that fails before writing
+    leaves nothing behind."""
+    if not text.strip():
+        raise LabError("--out is empty: name the folder to write into")
+    folder = Path(text)
+    nearest = next(p for p in (folder, *folder.parents) if os.path.lexists(p))  # '.' exists
+    name = printable(folder)
+    if not nearest.is_dir():
+        where = "exists" if nearest == folder else f"lies under {printable(nearest)}, which exists"
+        raise LabError(f"--out {name}: {where} and is not a folder")
+    try:
+        _check_can_create(nearest)
+    except LabError:
+        raise LabError(f"--out {name}: {printable(nearest)} is not writable") from None
+    return folder

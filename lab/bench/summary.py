@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab import sweeps
-from lab.bench import MEMORY_SOURCES, Timing, spread, threads
-from lab.outdir import MARKER, MARKER_TEXT, atomic_write_text, check_writable
-from lab.report.figures import plt
-from lab.report.markdown import md_table
-from lab.report.meta import machine, versions
+from lab.bench import sweeps
+from lab.bench.harness import MEMORY_SOURCES, Timing, spread, threads
+from lab.output.figures import plt
+from lab.output.folders import MARKER, MARKER_TEXT, atomic_write_text, check_writable
+from lab.output.markdown import md_table
+from lab.output.provenance import machine, versions
 
 SCHEMA = 2  # the JSON layout; results written in another layout are stale
 QUICK = {
@@ -352,8 +352,10 @@ def summary(records: list[dict], out: Path | None = None) -> str:
         (f"[{r.get('title', r['sweep'])}]({r['sweep']}.md)" if not r.get("unreadable")
          else f"{r['sweep']}.json (unreadable)", r.get("mode", "?"), r.get("date", "?"),
          "yes" if not (why := staleness(r)) else f"no: {why}") for r in records])
-    extra = ("\nAlso here: [Stable Diffusion speed](sd_pipeline.md) (`benchmarks/sd_pipeline.py`).\n"
-             if out is not None and (Path(out) / "sd_pipeline.md").is_file() else "")
+    extra = "".join(
+        f"\nAlso here: [{title}]({name}.md) (`benchmarks/{name}.py`).\n"
+        for name, title in (("sd_pipeline", "Stable Diffusion speed"), ("commands", "Command speed"))
+        if out is not None and (Path(out) / f"{name}.md").is_file())
     return (f"# Benchmarks\n\n_Summary of the {len(records)} sweep results in this folder · "
             f"{machine()} · float64 · installed: "
             + ", ".join(f"{k} {v}" for k, v in versions().items()) + "._\n\n"

@@ -17,7 +17,7 @@ import numpy as np
 from lab.backends import Method, compute
 from lab.core.budget import OverBudget, budget
 from lab.core.cases import Case, ClosedForm, order_of
-from lab.core.compare import OK_VERDICTS, VERDICTS, Comparison, compare, rounding_error
+from lab.core.compare import OK_VERDICTS, Comparison, compare, rounding_error
 from lab.core.reference import Reference, reference
 from lab.errors import Unsupported
 

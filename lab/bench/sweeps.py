@@ -1,7 +1,7 @@
 """The benchmark sweeps: what each way of differentiating costs against evaluating the function,
 and how that grows with size. A `Sweep` says what to time at each size; `run` times it into a
 `SweepResult`; `check_targets` decides the performance targets from side-by-side runs.
-`lab.benchreport` writes the results."""
+`lab.bench.summary` writes the results."""
 
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ import numpy as np
 import sympy as sp
 import torch
 from array_api_compat import array_namespace
+from jax.experimental import jet  # noqa: E402  (after jaxconfig)
 
 from lab.backends import tape
 from lab.backends.finite import Adaptive, Stencil, central_offsets
-from lab.backends.symbolic import compiled
-from lab.bench import Decision, Timing, compare, measure
 from lab.backends.jaxconfig import jax, jnp
+from lab.backends.symbolic import compiled
+from lab.bench.harness import Decision, Timing, compare, measure
 from lab.core.cases import Function
 from lab.exercises.polynomial import COURSE_COEFFICIENTS, X, course_polynomial, horner, power_rule
 from lab.exercises.softmax import jacobian_closed_form, softmax
-
-from jax.experimental import jet  # noqa: E402  (after jaxconfig)
 
 # (method, library, fn, args); library names the primal the ratio is taken against.
 Job = tuple[str, str, Callable, tuple]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import torch
 
-from lab.bench import measure, spread, threads
-from lab.report.markdown import md_table
-from lab.report.meta import machine, versions
+from lab.bench.harness import measure, spread, threads
+from lab.output.markdown import md_table
+from lab.output.provenance import machine, versions
 
 
 def full_size_pipeline(device: torch.device, dtype: torch.dtype):

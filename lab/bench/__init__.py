@@ -1,0 +1,1 @@
+"""The benchmarks: the timing harness, the sweeps, and their summary (JSON, markdown, plots)."""

@@ -1,0 +1,49 @@
+"""`lab diff`: its arguments (light; the work is in `lab.cli.diff_run`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from lab.cli.arguments import check_names
+
+MAX_POINTS = 10_000
+MAX_ORDER = 8
+
+
+def add_parser(sub) -> None:
+    """Register `lab diff`."""
+    d = sub.add_parser("diff", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       help="differentiate your own expression with every backend",
+                       description="Differentiate EXPR (numbers, variables, + - * / ** ^ and "
+                       "exp log ln sqrt sin cos tan asin acos atan sinh cosh tanh abs pow sigmoid; "
+                       "constants pi, e) with every backend and compare each value with the "
+                       "certified exact reference of the expression as typed (a decimal is taken "
+                       "exactly). The text is parsed with a whitelist; nothing in it is executed. "
+                       "Exit status 0 when every verdict is honest, 1 if a backend disagrees, "
+                       "errors or times out, 2 on bad input.",
+                       epilog="examples: lab diff 'x**4 - 2*x**3' --order 2 --at -1,0,2.5\n"
+                       "          lab diff 'x*exp(y)' --wrt y --at 'x=1,y=0;x=2,y=1' --json\n"
+                       "          lab diff 'sin(x)' --at 'pi/2,sqrt(2)' --backend torch jax")
+    d.add_argument("expression", metavar="EXPR")
+    d.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by (needed when "
+                   "there are several)")
+    d.add_argument("--order", type=int, default=1, metavar="K", help=f"derivative order (1-{MAX_ORDER})")
+    d.add_argument("--at", default="0.5,1,2", metavar="POINTS",
+                   help="points: '0.5,1,2' for one variable, 'x=1,y=2;x=3,y=4' for several; "
+                        f"constant expressions such as pi/2 are allowed; at most {MAX_POINTS}")
+    d.add_argument("--backend", nargs="+", action="extend", metavar="NAME",
+                   help="only these backends or variants (e.g. torch, finite.central)")
+    d.add_argument("--json", action="store_true", help="print one JSON object")
+    d.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds allowed to the exact reference and to each backend (default 10); "
+                        "past it the verdict is 'timeout'")
+    d.set_defaults(run=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    """Validate the backend names, then run (`lab.cli.diff_run`)."""
+    from lab.backends import valid_names
+    from lab.cli.diff_run import run
+
+    check_names(args.backend, valid_names(), "backend")
+    return run(args.expression, args.wrt, args.order, args.at, args.backend, args.json, args.timeout)

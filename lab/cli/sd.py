@@ -1,0 +1,63 @@
+"""`lab sd inspect | sample | safety`: the arguments. The commands themselves live in
+`lab.diffusion.commands`, imported only when one runs (it loads torch, diffusers and transformers)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from lab.errors import LabError
+
+        try:
+            from lab.diffusion import commands
+        except ImportError as e:  # the diffusion extra is not installed
+            raise LabError(f"the diffusion extra is not installed ({e.name}): "
+                           "pip install -e '.[diffusion]'") from None
+        return getattr(commands, name)(args)
+
+    return run
+
+
+def add_parser(sub) -> None:
+    """The `sd` command and its three subcommands."""
+    sd = sub.add_parser("sd", help="Stable Diffusion: inspect, sample, safety checker",
+                        description="The course's Stable Diffusion exercises. Without --model they "
+                        "run on an embedded tiny pipeline (random weights: images are noise).")
+    cmds = sd.add_subparsers(dest="sd_command", required=True, parser_class=type(sd))
+
+    def common(p):
+        p.add_argument("--model", metavar="PATH", help="a local diffusers-format folder "
+                       "(safetensors weights); default: the embedded tiny pipeline")
+        p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"],
+                       help="auto: float16 on CUDA, float32 on CPU")
+
+    i = cmds.add_parser("inspect", help="count modules and parameters of each network")
+    i.add_argument("--model", metavar="PATH", help="count this local pipeline instead of v1.4")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(run=_command("cmd_inspect"))
+
+    s = cmds.add_parser("sample", help="the hand-written sampling loop")
+    s.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
+    s.add_argument("--seed", type=int, default=0, help="0 to 2**64-1")
+    s.add_argument("--steps", type=int, default=33, help="1 up to what the model's scheduler "
+                   "takes (999 for v1.4's PNDM: 1000 training timesteps, offset 1)")
+    s.add_argument("--guidance", type=float, default=5.0, help="classifier-free guidance scale "
+                   "(a finite number)")
+    s.add_argument("--size", type=int, default=None, help="image side in pixels, a multiple of "
+                   "the model's factor up to 4× its own size (64 to 2048 for v1.4); default: the "
+                   "model's own (512 for v1.4)")
+    s.add_argument("--out", default="sd-output", metavar="DIR")
+    common(s)
+    s.set_defaults(run=_command("cmd_sample"))
+
+    f = cmds.add_parser("safety", help="run the safety checker over an image folder")
+    f.add_argument("folder", metavar="DIR")
+    f.add_argument("--batch-size", type=int, default=10)
+    f.add_argument("--out", default="sd-output", metavar="DIR", help="where flagged.png goes")
+    f.add_argument("--json", action="store_true")
+    common(f)
+    f.set_defaults(run=_command("cmd_safety"))
