@@ -47,8 +47,18 @@ class CommandTiming:
         return statistics.median(self.warm_s)
 
 
-def _run(python: str, args: tuple[str, ...], env: dict, tmp: Path) -> tuple[float, int]:
-    argv = [python, "-m", "lab.cli", *(a.replace("{tmp}", str(tmp)) for a in args)]
+# Runs `lab` from another checkout: the installed (editable) lab's import hook is removed first,
+# or it would win over sys.path.
+FROM_SOURCE = ("import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in "
+               "repr(f)]; sys.path.insert(0, {source!r}); from lab.cli import main; "
+               "sys.exit(main({args!r}))")
+
+
+def _run(python: str, args: tuple[str, ...], env: dict, tmp: Path,
+         source: Path | None = None) -> tuple[float, int]:
+    args = tuple(a.replace("{tmp}", str(tmp)) for a in args)
+    argv = ([python, "-m", "lab.cli", *args] if source is None
+            else [python, "-c", FROM_SOURCE.format(source=str(source), args=list(args))])
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start, done.returncode
@@ -57,20 +67,18 @@ def _run(python: str, args: tuple[str, ...], env: dict, tmp: Path) -> tuple[floa
 def time_commands(revision: str = "working tree", source: Path | None = None, warm_runs: int = 2,
                   only: tuple[str, ...] = ()) -> list[CommandTiming]:
     """Each command cold once and warm `warm_runs` times; `source` is a checkout of another
-    revision to run instead of the installed lab (put first on PYTHONPATH)."""
+    revision to run instead of the installed lab."""
     timings = []
     for name, args, target in COMMANDS:
         if only and name not in only:
             continue
         with tempfile.TemporaryDirectory(prefix="lab-bench-") as tmp:
             env = {**os.environ, "LAB_CACHE": str(Path(tmp) / "cache"), "COLUMNS": "200"}
-            if source is not None:
-                env["PYTHONPATH"] = str(source)
-            cold, status = _run(sys.executable, args, env, Path(tmp))
+            cold, status = _run(sys.executable, args, env, Path(tmp), source)
             warm = []
             for _ in range(warm_runs):
                 shutil.rmtree(Path(tmp) / "report", ignore_errors=True)
-                warm.append(_run(sys.executable, args, env, Path(tmp))[0])
+                warm.append(_run(sys.executable, args, env, Path(tmp), source)[0])
         timings.append(CommandTiming(name, revision, cold, warm, target, status))
     return timings
 

@@ -18,7 +18,9 @@ runs (`decide` is the pure decision on the ratios).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -141,10 +143,26 @@ def _tracemalloc_peak(fn: Callable, args) -> int:
         tracemalloc.stop()
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """The profiler's C++ side logs every start and stop (and a failed GPU probe) straight to file
+    descriptor 2; point it at /dev/null meanwhile. Python exceptions still propagate as usual."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _torch_cpu_peak(fn: Callable, args) -> tuple[int | None, str | None]:
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU],
+                                            profile_memory=True) as prof:
         sync(fn(*args))
     try:
         # The raw trace has one '[memory]' record per allocation (+bytes) and free (−bytes);

@@ -19,14 +19,14 @@ def cell(rows: list[Row]) -> str:
     """One summary cell: the verdict over the rows, their max ρ, and what else happened.
 
     A row that is not as expected shows first, in bold; otherwise "agree" only if some row agreed,
-    with every other verdict counted beside it (an erratum caught is a closed form from the course
-    that disagrees, as it should)."""
+    with the largest ρ of the rows that agreed, and every other verdict counted beside it (an
+    erratum caught is a closed form from the course that disagrees, as it should)."""
     if not rows:
         return "–"
     bad = [r for r in rows if not r.ok]
     errata = [r for r in rows if r.expected != "agree" and r.ok]
     usual = [r for r in rows if r.expected == "agree"]
-    errors = [r.max_error for r in usual if r.max_error is not None]
+    errors = [r.max_error for r in usual if r.max_error is not None and r.verdict == "agree"]
     others = Counter(r.verdict for r in usual if r.verdict != "agree" and r.ok)
     if bad:
         text = f"**{bad[0].verdict}**"
