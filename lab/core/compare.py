@@ -11,7 +11,7 @@ or more would accept anything. Every method instead states the error it should r
   an adaptive method          its own error estimate, relative to max(1, |f⁽ᵏ⁾|), + ε·κ
 times the case's `tol_scale`. A value agrees when ρ ≤ SAFETY·expected. When the expected error
 itself is above USEFUL (10⁻⁴) a check there proves nothing: the value is `inaccurate`, never
-`agree`. So no tolerance exceeds SAFETY·USEFUL = 10⁻².
+`agree`. So no tolerance exceeds SAFETY·USEFUL, which is 10⁻².
 """
 
 from __future__ import annotations
