@@ -15,6 +15,7 @@ MODULES: dict[str, str] = {
     "torch": "lab.backends.torch_ad",
     "jax": "lab.backends.jax_ad",
     "tape": "lab.backends.tape",
+    "taylor": "lab.backends.taylor",
 }
 # The variants each module defines, known without importing it (a test checks they match).
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -23,6 +24,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "torch": ("autograd", "func.jacrev", "func.jacfwd"),
     "jax": ("grad", "jacfwd", "jit"),
     "tape": ("reverse",),
+    "taylor": ("forward",),
 }
 BACKENDS: tuple[str, ...] = tuple(MODULES)
 

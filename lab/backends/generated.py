@@ -13,13 +13,18 @@ from collections.abc import Callable
 import sympy as sp
 from array_api_compat import is_jax_array, is_torch_array
 
-from lab.backends import tape
+from lab.backends import tape, taylor
 from lab.core.cases import Condition, Function
 from lab.errors import Unsupported
 
 # SymPy's numpy printer names → the tape's ops; a function missing here says so when met.
 TAPE_FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt")
 TAPE_MISSING = ("tan", "arcsin", "arccos", "arctan", "sinh", "cosh")
+
+
+# The same for forward mode, which implements them all.
+TAYLOR_FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "arcsin",
+                    "arccos", "arctan")
 
 
 def _tape_table() -> dict[str, Callable]:
@@ -45,10 +50,13 @@ def program_for(expr: sp.Expr, variable: sp.Symbol) -> Callable:
     expr = folded(expr)
     compiled = {m: sp.lambdify(variable, expr, modules=m) for m in ("numpy", "torch", "jax")}
     compiled["tape"] = sp.lambdify(variable, expr, modules=[_tape_table(), "numpy"])
+    compiled["taylor"] = sp.lambdify(
+        variable, expr, modules=[{name: getattr(taylor.ops, name) for name in TAYLOR_FUNCTIONS}, "numpy"])
 
     def program(x):
         module = ("torch" if is_torch_array(x) else "jax" if is_jax_array(x)
-                  else "tape" if isinstance(x, tape.Var) else "numpy")
+                  else "tape" if isinstance(x, tape.Var) else "taylor" if isinstance(x, taylor.Jet)
+                  else "numpy")
         # + 0·x keeps a constant's result an array of x's kind, and in x's graph.
         return compiled[module](x) + 0 * x
 

@@ -5,13 +5,16 @@ product (vjp) of each: g ↦ g·∂out/∂parent. `backward` walks the record in
 and sums the contributions. Each op's forward and backward stand side by side. Programs reach these
 ops through the array API: `Var.__array_namespace__` returns `tape.ops`.
 
-The backward pass computes with plain numpy values, not with `Var`s, so the tape differentiates
-once: first derivatives, gradients and Jacobians; no Hessians or higher orders.
+Every vjp is written with the tape's own ops. For first derivatives the backward pass runs them on
+plain values (nothing recorded); with `create_graph` it records them, so the backward pass is
+itself a program on the tape and can be differentiated again: Hessians and k-th derivatives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 import numpy as np
@@ -89,137 +92,203 @@ def lift(x) -> Var:
     return x if isinstance(x, Var) else Var(x)
 
 
-def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+# While a backward pass runs for first derivatives only, nothing needs recording: the ops below
+# then compute on plain values. With create_graph the backward pass is recorded like any program,
+# so it can be differentiated again (Hessians, k-th derivatives).
+_recording = [True]
+
+
+@contextmanager
+def recording(on: bool) -> Iterator[None]:
+    """Record ops on Vars (on) or compute their values only (off) inside the block."""
+    previous, _recording[0] = _recording[0], on
+    try:
+        yield
+    finally:
+        _recording[0] = previous
+
+
+def _value(x):
+    return x.value if isinstance(x, Var) else np.asarray(x)
+
+
+def _records(*args) -> bool:
+    return _recording[0] and any(isinstance(a, Var) for a in args)
+
+
+def _node(value, *parents: tuple[Var, Callable]) -> Var:
+    return Var(value, tuple(parents))
+
+
+def _with_own_vjp(value, parent: Var, vjp: Callable[[object, Var], object]) -> Var:
+    """A node whose vjp uses the node itself (exp: g·out). The vjp reaches it through a weak
+    reference: a strong one would make a reference cycle, and every discarded tape would wait for
+    the cyclic garbage collector, holding its arrays. During `backward` the node is alive."""
+    out = Var(value)
+    own = weakref.ref(out)
+    out.parents = ((parent, lambda g: vjp(g, own())),)
+    return out
+
+
+def unbroadcast(g, shape: tuple):
     """Sum g over the axes broadcasting added, so it matches the parent's shape."""
-    g = np.asarray(g)
-    while g.ndim > len(shape):
-        g = g.sum(axis=0)
+    while np.ndim(_value(g)) > len(shape):
+        g = total(g, axis=0)
     for axis, n in enumerate(shape):
-        if n == 1 and g.shape[axis] != 1:
-            g = g.sum(axis=axis, keepdims=True)
+        if n == 1 and np.shape(_value(g))[axis] != 1:
+            g = total(g, axis=axis, keepdims=True)
     return g
 
 
-# Each op: forward value, and for each parent its vjp, g -> g · ∂out/∂parent.
-def add(a, b) -> Var:
+# Each op: forward value, and for each parent its vjp, g -> g · ∂out/∂parent, written with these
+# same ops so that a recorded backward pass can itself be differentiated.
+def add(a, b):
+    if not _records(a, b):
+        return _value(a) + _value(b)
     a, b = lift(a), lift(b)
-    return Var(a.value + b.value, ((a, lambda g: unbroadcast(g, a.shape)),
-                                   (b, lambda g: unbroadcast(g, b.shape))))
+    return _node(a.value + b.value, (a, lambda g: unbroadcast(g, a.shape)),
+                 (b, lambda g: unbroadcast(g, b.shape)))
 
 
-def mul(a, b) -> Var:
+def mul(a, b):
+    if not _records(a, b):
+        return _value(a) * _value(b)
     a, b = lift(a), lift(b)
-    return Var(a.value * b.value, ((a, lambda g: unbroadcast(g * b.value, a.shape)),
-                                   (b, lambda g: unbroadcast(g * a.value, b.shape))))
+    return _node(a.value * b.value, (a, lambda g: unbroadcast(mul(g, b), a.shape)),
+                 (b, lambda g: unbroadcast(mul(g, a), b.shape)))
 
 
-def neg(a) -> Var:
-    a = lift(a)
-    return Var(-a.value, ((a, lambda g: -g),))
+def neg(a):
+    if not _records(a):
+        return -_value(a)
+    return _node(-a.value, (a, lambda g: neg(g)))
 
 
-def reciprocal(a) -> Var:
-    a = lift(a)
-    out = 1.0 / a.value
-    return Var(out, ((a, lambda g: -g * out * out),))
+def reciprocal(a):
+    if not _records(a):
+        return 1.0 / _value(a)
+    return _with_own_vjp(1.0 / a.value, a, lambda g, out: neg(mul(g, mul(out, out))))
 
 
-def power(a, k: float) -> Var:
+def power(a, k: float):
     if isinstance(k, Var):
         raise Unsupported("the tape raises to constant powers only")
-    a = lift(a)
-    return Var(a.value**k, ((a, lambda g: g * k * a.value ** (k - 1)),))
+    if not _records(a):
+        return _value(a) ** k
+    return _node(a.value**k, (a, lambda g: mul(g, mul(k, power(a, k - 1)))))
 
 
-def exp(a) -> Var:
-    a = lift(a)
-    out = np.exp(a.value)
-    return Var(out, ((a, lambda g: g * out),))
+def exp(a):
+    if not _records(a):
+        return np.exp(_value(a))
+    return _with_own_vjp(np.exp(a.value), a, lambda g, out: mul(g, out))
 
 
-def log(a) -> Var:
-    a = lift(a)
-    return Var(np.log(a.value), ((a, lambda g: g / a.value),))
+def log(a):
+    if not _records(a):
+        return np.log(_value(a))
+    return _node(np.log(a.value), (a, lambda g: mul(g, reciprocal(a))))
 
 
-def sin(a) -> Var:
-    a = lift(a)
-    return Var(np.sin(a.value), ((a, lambda g: g * np.cos(a.value)),))
+def sin(a):
+    if not _records(a):
+        return np.sin(_value(a))
+    return _node(np.sin(a.value), (a, lambda g: mul(g, cos(a))))
 
 
-def cos(a) -> Var:
-    a = lift(a)
-    return Var(np.cos(a.value), ((a, lambda g: -g * np.sin(a.value)),))
+def cos(a):
+    if not _records(a):
+        return np.cos(_value(a))
+    return _node(np.cos(a.value), (a, lambda g: neg(mul(g, sin(a)))))
 
 
-def tanh(a) -> Var:
-    a = lift(a)
-    out = np.tanh(a.value)
-    return Var(out, ((a, lambda g: g * (1 - out * out)),))
+def tanh(a):
+    if not _records(a):
+        return np.tanh(_value(a))
+    return _with_own_vjp(np.tanh(a.value), a, lambda g, out: mul(g, add(1.0, neg(mul(out, out)))))
 
 
-def sqrt(a) -> Var:
-    a = lift(a)
-    out = np.sqrt(a.value)
-    return Var(out, ((a, lambda g: g * 0.5 / out),))
+def sqrt(a):
+    if not _records(a):
+        return np.sqrt(_value(a))
+    return _with_own_vjp(np.sqrt(a.value), a, lambda g, out: mul(g, mul(0.5, reciprocal(out))))
 
 
-def absolute(a) -> Var:
-    a = lift(a)
-    return Var(np.abs(a.value), ((a, lambda g: g * np.sign(a.value)),))
+def absolute(a):
+    if not _records(a):
+        return np.abs(_value(a))
+    return _node(np.abs(a.value), (a, lambda g: mul(g, np.sign(a.value))))  # sign: 0 a.e. after
 
 
-def logaddexp(a, b) -> Var:
+def logaddexp(a, b):
+    if not _records(a, b):
+        return np.logaddexp(_value(a), _value(b))
     a, b = lift(a), lift(b)
-    out = np.logaddexp(a.value, b.value)
-    return Var(out, ((a, lambda g: unbroadcast(g * np.exp(a.value - out), a.shape)),
-                     (b, lambda g: unbroadcast(g * np.exp(b.value - out), b.shape))))
+    out = Var(np.logaddexp(a.value, b.value))
+    own = weakref.ref(out)  # as in _with_own_vjp
+    out.parents = ((a, lambda g: unbroadcast(mul(g, exp(add(a, neg(own())))), a.shape)),
+                   (b, lambda g: unbroadcast(mul(g, exp(add(b, neg(own())))), b.shape)))
+    return out
 
 
-def total(a, axis=None, keepdims: bool = False) -> Var:
-    a = lift(a)
-    out = np.sum(a.value, axis=axis, keepdims=keepdims)
+def total(a, axis=None, keepdims: bool = False):
+    if not _records(a):
+        return np.sum(_value(a), axis=axis, keepdims=keepdims)
+    return _node(np.sum(a.value, axis=axis, keepdims=keepdims),
+                 (a, lambda g: spread(g, a.shape, axis, keepdims)))
 
-    def vjp(g):
-        g = np.asarray(g)
+
+def spread(g, shape: tuple, axis=None, keepdims: bool = False):
+    """g broadcast back over the axes a sum removed (the vjp of `total`; its own vjp sums)."""
+    if not _records(g):
+        g = _value(g)
         if axis is not None and not keepdims:
             g = np.expand_dims(g, axis)
-        return np.broadcast_to(g, a.shape)
+        return np.broadcast_to(g, shape)
+    return _node(spread(g.value, shape, axis, keepdims),
+                 (g, lambda gg: total(gg, axis=axis, keepdims=keepdims)))
 
-    return Var(out, ((a, vjp),))
 
-
-def maximum_of(a, axis=None, keepdims: bool = False) -> Var:
+def maximum_of(a, axis=None, keepdims: bool = False):
     # The subgradient that sends everything to the first maximal entry, as torch and JAX do for max.
-    a = lift(a)
+    value = _value(a)
     if axis is None:
-        i = np.unravel_index(np.argmax(a.value), a.shape)
+        index = np.unravel_index(np.argmax(value), np.shape(value))
+        return take(a, index)
+    index = np.argmax(value, axis=axis, keepdims=True)
+    picked = take_along(a, index, axis)
+    return picked if keepdims else total(picked, axis=axis)  # sum over a length-1 axis: squeeze
 
-        def vjp(g):
-            out = np.zeros_like(a.value, dtype=np.result_type(g, a.value))
-            out[i] = g
-            return out
 
-        return Var(np.max(a.value), ((a, vjp),))
-    index = np.argmax(a.value, axis=axis, keepdims=True)
+def take_along(a, index: np.ndarray, axis: int):
+    if not _records(a):
+        return np.take_along_axis(_value(a), index, axis=axis)
+    return _node(np.take_along_axis(a.value, index, axis=axis),
+                 (a, lambda g: put_along(g, index, axis, a.shape)))
 
-    def vjp_axis(g):
-        out = np.zeros_like(a.value, dtype=np.result_type(g, a.value))
-        np.put_along_axis(out, index, g if keepdims else np.expand_dims(g, axis), axis=axis)
+
+def put_along(g, index: np.ndarray, axis: int, shape: tuple):
+    """Zeros of `shape` with g placed at `index` along `axis` (the vjp of `take_along`)."""
+    if not _records(g):
+        out = np.zeros(shape, dtype=np.result_type(_value(g), float))
+        np.put_along_axis(out, index, _value(g), axis=axis)
         return out
+    return _node(put_along(g.value, index, axis, shape), (g, lambda gg: take_along(gg, index, axis)))
 
-    return Var(np.max(a.value, axis=axis, keepdims=keepdims), ((a, vjp_axis),))
+
+def take(a, index):
+    if not _records(a):
+        return _value(a)[index]
+    return _node(a.value[index], (a, lambda g: put(g, index, a.shape)))
 
 
-def take(a, index) -> Var:
-    a = lift(a)
-
-    def vjp(g):
-        out = np.zeros_like(a.value, dtype=np.result_type(g, a.value))
-        out[index] += g
+def put(g, index, shape: tuple):
+    """Zeros of `shape` with g added at `index` (the vjp of `take`; its own vjp takes)."""
+    if not _records(g):
+        out = np.zeros(shape, dtype=np.result_type(_value(g), float))
+        np.add.at(out, index, _value(g))
         return out
-
-    return Var(a.value[index], ((a, vjp),))
+    return _node(put(g.value, index, shape), (g, lambda gg: take(gg, index)))
 
 
 # The namespace programs get from array_namespace(var): a module, as array_api_compat expects.
@@ -233,8 +302,9 @@ ops.__dict__.update(
 )
 
 
-def backward(out: Var, seed) -> dict[int, np.ndarray]:
-    """Adjoints ∂(seed · out)/∂v for every v on the tape, keyed by id(v)."""
+def backward(out: Var, seed, create_graph: bool = False) -> dict[int, np.ndarray | Var]:
+    """Adjoints ∂(seed · out)/∂v for every v on the tape, keyed by id(v): plain arrays, or with
+    `create_graph` Vars recorded on the tape (differentiable again, as torch's create_graph)."""
     order, seen = [], set()
 
     def visit(v: Var):  # depth-first, iteratively: deep graphs must not hit the recursion limit
@@ -250,12 +320,15 @@ def backward(out: Var, seed) -> dict[int, np.ndarray]:
 
     visit(out)
     grads = {id(out): np.asarray(seed, dtype=np.result_type(float, out.value))}
-    for node in reversed(order):
-        g = grads.get(id(node))
-        if g is None:
-            continue
-        for parent, vjp in node.parents:
-            grads[id(parent)] = grads.get(id(parent), 0) + vjp(g)
+    with recording(create_graph):
+        for node in reversed(order):
+            g = grads.get(id(node))
+            if g is None:
+                continue
+            for parent, vjp in node.parents:
+                contribution = vjp(g)
+                previous = grads.get(id(parent))
+                grads[id(parent)] = contribution if previous is None else add(previous, contribution)
     return grads
 
 
@@ -264,7 +337,32 @@ def grad_of(program: Callable, x: np.ndarray, seed=1.0) -> np.ndarray:
     v = Var(np.asarray(x, dtype=np.float64))
     out = lift(program(v))
     g = backward(out, np.broadcast_to(seed, out.shape)).get(id(v))
-    return np.zeros_like(v.value) if g is None else np.asarray(g, dtype=np.float64)
+    return np.zeros_like(v.value) if g is None else np.asarray(_value(g), dtype=np.float64)
+
+
+def derivatives(program: Callable, x: np.ndarray, order: int) -> np.ndarray:
+    """The `order`-th derivative of an elementwise program at every point of x: the sum trick
+    ∂(Σᵢ d(xᵢ))/∂xᵢ = d′(xᵢ), repeated on a recorded backward pass."""
+    v = Var(np.asarray(x, dtype=np.float64))
+    d = program(v)
+    for _ in range(order):
+        if not isinstance(d, Var):  # the previous derivative did not depend on x: the next is 0
+            return np.zeros_like(v.value)
+        d = backward(lift(total(d)), 1.0, create_graph=True).get(id(v))
+        if d is None:
+            return np.zeros_like(v.value)
+    return np.broadcast_to(np.asarray(_value(d), dtype=np.float64), v.shape)
+
+
+def hessian_of(program: Callable, x: np.ndarray) -> np.ndarray:
+    """∇²program(x): the gradient recorded once, then one reverse sweep per row."""
+    v = Var(np.asarray(x, dtype=np.float64))
+    g = backward(lift(program(v)), 1.0, create_graph=True).get(id(v))
+    if not isinstance(g, Var):
+        return np.zeros((len(x), len(x)))
+    rows = [backward(lift(take(g, i)), 1.0).get(id(v)) for i in range(len(x))]
+    return np.stack([np.zeros(len(x)) if r is None else np.asarray(_value(r), dtype=np.float64)
+                     for r in rows])
 
 
 class Tape(Method):
@@ -273,9 +371,9 @@ class Tape(Method):
     backend, variant = "tape", "reverse"
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
-        if order != 1:
-            raise Unsupported("the tape's backward pass is not itself recorded: first derivatives only")
-        return grad_of(lambda v: total(f.program(v)), x)  # Σᵢ f(xᵢ) has ∂/∂xᵢ = f'(xᵢ)
+        if order == 1:
+            return grad_of(lambda v: total(f.program(v)), x)  # Σᵢ f(xᵢ) has ∂/∂xᵢ = f'(xᵢ)
+        return derivatives(f.program, x, order)
 
     def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
         return grad_of(f.program, x)
@@ -285,7 +383,7 @@ class Tape(Method):
         return np.stack([grad_of(f.program, x, seed) for seed in np.eye(m)])
 
     def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        raise Unsupported("the tape's backward pass is not itself recorded: no Hessians")
+        return hessian_of(f.program, x)
 
 
 METHODS = (Tape(),)

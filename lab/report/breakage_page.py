@@ -20,8 +20,11 @@ def breakage_page(results: Results, out: Path) -> str:
                    results.inputs_of(tape_rows))
             + _graph(results, out) + rows_summary(graph_rows) + "\n\n" + per_case_table(graph_rows)
             + "\n## The tape backend\n\n`lab/backends/tape.py` records each op with its local "
-            "vector-Jacobian product and walks the record backwards. Its backward pass computes with "
-            "plain numpy values, so it is built to differentiate once. " + _tape_orders(tape_rows)
+            "vector-Jacobian product and walks the record backwards. Every vjp is written with the "
+            "tape's own ops: for first derivatives the backward pass runs them on plain values, and "
+            "with `create_graph` it records them, so the backward pass can be differentiated again. "
+            "Its mirror image, `lab/backends/taylor.py`, carries Taylor coefficients forward and "
+            "gets every order in one sweep. " + _tape_orders(tape_rows)
             + "\n\n" + per_case_table(tape_rows) + "\n" + notes(tape_rows)
             + "\n## Where each method breaks\n\n" + "\n".join(_study_table(s) for s in results.breakage))
 
