@@ -192,3 +192,26 @@ def test_many_points_print_a_summary(capsys):
     assert main(["diff", "x**3", "--at", at, "--backend", "jax.jit", "finite.central"]) == 0
     out = capsys.readouterr().out
     assert "200 points" in out and out.count("\n") < 20
+
+
+def test_a_cross_checked_hessian_and_gradient(capsys):
+    assert main(["diff", "x*y + sin(x)", "--hessian", "--at", "x=1,y=2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out, parse_constant=_strict)
+    assert np.allclose(result["reference"], [[[-np.sin(1.0), 1.0], [1.0, 0.0]]], rtol=1e-15)
+    verdicts = {name: b["verdict"] for name, b in result["backends"].items()}
+    assert verdicts["torch.autograd"] == verdicts["tape.reverse"] == verdicts["taylor.forward"] == "agree"
+    assert set(verdicts.values()) <= {"agree", "unsupported"}
+    assert main(["diff", "x*exp(y)", "--gradient", "--at", "x=1,y=0;x=2,y=1", "--json",
+                 "--backend", "jax", "tape"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert np.allclose(result["reference"], [[1.0, 1.0], [np.e, 2 * np.e]])
+    assert main(["diff", "x*y", "--gradient", "--wrt", "x"]) == 2
+    assert "drop --wrt" in capsys.readouterr().err
+
+
+def test_every_diff_option_is_known_to_the_argument_joiner():
+    from lab.cli import DIFF_OPTIONS, build_parser
+
+    diff = build_parser()._subparsers._group_actions[0].choices["diff"]
+    options = {s for action in diff._actions for s in action.option_strings}
+    assert options <= set(DIFF_OPTIONS)

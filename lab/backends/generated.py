@@ -68,3 +68,30 @@ def function_of(expr: sp.Expr, variable: sp.Symbol, name: str,
     """The Function d/d`variable` is taken of: expr with every other variable already fixed."""
     real_only = "abs() is not complex-analytic" if expr.has(sp.Abs) else ""
     return Function(name, expr, (variable,), program_for(expr, variable), real_only, domain)
+
+
+def vector_program_for(expr: sp.Expr, variables: tuple[sp.Symbol, ...]) -> Callable:
+    """An array-API program computing expr at a point v = (v₀, …, vₙ₋₁) of the `variables`, for
+    whichever kind of array v is (the scalar programs of `program_for`, fed v's entries)."""
+    scalar = {m: sp.lambdify(variables, folded(expr), modules=m) for m in ("numpy", "torch", "jax")}
+    scalar["tape"] = sp.lambdify(variables, folded(expr), modules=[_tape_table(), "numpy"])
+    scalar["taylor"] = sp.lambdify(
+        variables, folded(expr),
+        modules=[{name: getattr(taylor.ops, name) for name in TAYLOR_FUNCTIONS}, "numpy"])
+
+    def program(v):
+        module = ("torch" if is_torch_array(v) else "jax" if is_jax_array(v)
+                  else "tape" if isinstance(v, tape.Var) else "taylor" if isinstance(v, taylor.Jet)
+                  else "numpy")
+        entries = [v[i] for i in range(len(variables))]
+        # + 0·v₀ keeps a constant's result an array of v's kind, and in v's graph.
+        return scalar[module](*entries) + 0 * entries[0]
+
+    return program
+
+
+def vector_function_of(expr: sp.Expr, variables: tuple[sp.Symbol, ...], name: str,
+                       domain: tuple[Condition, ...] = ()) -> Function:
+    """The Function whose gradient or Hessian over all `variables` is taken."""
+    real_only = "abs() is not complex-analytic" if expr.has(sp.Abs) else ""
+    return Function(name, expr, variables, vector_program_for(expr, variables), real_only, domain)

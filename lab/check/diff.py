@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from lab.backends import Method
-from lab.backends.generated import function_of
+from lab.backends.generated import function_of, vector_function_of
 from lab.check.crosscheck import Row, check_against
 from lab.core.budget import OverBudget, budget
 from lab.core.cases import Case, Condition
@@ -146,3 +146,43 @@ def _merged(rows: list[tuple[list[int], Row]], m: int) -> MethodResult:
     verdicts = {row.verdict for _, row in rows}
     result.verdict = next(v for v in _PRECEDENCE if v in verdicts)
     return result
+
+
+@dataclass
+class FieldResult:
+    """`lab diff --gradient` or `--hessian`: the exact values at each point (vectors or matrices)
+    and each method's values, with a verdict per point and overall."""
+
+    kind: str
+    variables: tuple[sp.Symbol, ...]
+    points: list[dict[sp.Symbol, float]]
+    reference: np.ndarray
+    status: list[str]
+    notes: dict[int, str]
+    methods: dict[str, Row]
+
+    def point_verdicts(self, row: Row) -> list[str]:
+        """A verdict per point: the first of _PRECEDENCE among the point's entries."""
+        if row.comparison is None:
+            return [row.verdict] * len(self.points)
+        entries = row.comparison.value_verdicts.reshape(len(self.points), -1)
+        return [next(v for v in _PRECEDENCE if v in set(e)) for e in entries]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.verdict in OK_VERDICTS for r in self.methods.values())
+
+
+def differentiate_field(parsed: Parsed, kind: str, points: list[dict], methods: list[Method],
+                        seconds: float | None) -> FieldResult:
+    """∇expr ("gradient") or ∇²expr ("hessian") over all its variables at each point, by every
+    method, against the certified reference."""
+    variables = parsed.variables
+    x = np.array([[p[v] for v in variables] for p in points], dtype=np.float64)
+    f = vector_function_of(parsed.expr, variables, "expression", parsed.domain)
+    order = 2 if kind == "hessian" else 1
+    case = Case("diff", f, kind, x)
+    ref = reference(f, kind, x, order, seconds)
+    rows = {f"{r.backend}.{r.variant}": r for r in check_against(case, order, ref, methods, seconds)}
+    return FieldResult(kind, variables, points, ref.values, [str(s) for s in ref.status],
+                       dict(ref.reasons), rows)

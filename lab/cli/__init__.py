@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-DIFF_OPTIONS = ("-h", "--help", "--wrt", "--order", "--at", "--backend", "--json", "--timeout")
+DIFF_OPTIONS = ("-h", "--help", "--wrt", "--order", "--at", "--backend", "--json", "--timeout",
+                "--gradient", "--hessian")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:

@@ -23,7 +23,8 @@ def add_parser(sub) -> None:
                        "errors or times out, 2 on bad input.",
                        epilog="examples: lab diff 'x**4 - 2*x**3' --order 2 --at -1,0,2.5\n"
                        "          lab diff 'x*exp(y)' --wrt y --at 'x=1,y=0;x=2,y=1' --json\n"
-                       "          lab diff 'sin(x)' --at 'pi/2,sqrt(2)' --backend torch jax")
+                       "          lab diff 'sin(x)' --at 'pi/2,sqrt(2)' --backend torch jax\n"
+                       "          lab diff 'x*y + sin(x)' --hessian --at 'x=1,y=2' --json")
     d.add_argument("expression", metavar="EXPR")
     d.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by (needed when "
                    "there are several)")
@@ -33,6 +34,11 @@ def add_parser(sub) -> None:
                         f"constant expressions such as pi/2 are allowed; at most {MAX_POINTS}")
     d.add_argument("--backend", nargs="+", action="extend", metavar="NAME",
                    help="only these backends or variants (e.g. torch, finite.central)")
+    field = d.add_mutually_exclusive_group()
+    field.add_argument("--gradient", action="store_true",
+                       help="the gradient over all the variables instead of one derivative")
+    field.add_argument("--hessian", action="store_true",
+                       help="the Hessian over all the variables instead of one derivative")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="seconds allowed to the exact reference and to each backend (default 10); "
@@ -46,4 +52,6 @@ def command(args: argparse.Namespace) -> int:
     from lab.cli.diff_run import run
 
     check_names(args.backend, valid_names(), "backend")
-    return run(args.expression, args.wrt, args.order, args.at, args.backend, args.json, args.timeout)
+    field = "gradient" if args.gradient else "hessian" if args.hessian else None
+    return run(args.expression, args.wrt, args.order, args.at, args.backend, args.json, args.timeout,
+               field)

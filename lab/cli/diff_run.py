@@ -11,7 +11,7 @@ import sympy as sp
 
 from lab.backends import select
 from lab.check.crosscheck import json_number
-from lab.check.diff import DiffResult, differentiate_at
+from lab.check.diff import DiffResult, FieldResult, differentiate_at, differentiate_field
 from lab.cli.diff import MAX_ORDER, MAX_POINTS
 from lab.core.expression import VARIABLE, ExpressionError, parse
 from lab.errors import LabError
@@ -96,7 +96,7 @@ def _variable(wrt: str | None, variables: tuple[sp.Symbol, ...]) -> sp.Symbol:
 
 
 def run(text: str, wrt: str | None, order: int, at: str, backend_names: list[str] | None,
-        as_json: bool, seconds: float | None) -> int:
+        as_json: bool, seconds: float | None, field: str | None = None) -> int:
     """Parse, cross-check and print; exit status 0 when every verdict is honest, 1 otherwise.
     Everything the user typed is checked before any backend (torch, JAX) is imported."""
     try:
@@ -107,6 +107,8 @@ def run(text: str, wrt: str | None, order: int, at: str, backend_names: list[str
         raise LabError(f"--order must be between 1 and {MAX_ORDER}")
     if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
         raise LabError("--timeout must be a positive number of seconds")
+    if field:
+        return _run_field(text, parsed, field, wrt, order, at, backend_names, as_json, seconds)
     variable = _variable(wrt, parsed.variables)
     points = parse_points(at, parsed.variables or (variable,), variable)
     result = differentiate_at(parsed, variable, order, points, select(backend_names), seconds)
@@ -163,3 +165,54 @@ def _print(expr: sp.Expr, r: DiffResult) -> None:
     for name, m in r.methods.items():
         if m.details and m.verdict not in ("agree", "undefined"):  # undefined: said per point
             out.print(escaped(f"- {name} [{m.verdict}]: {'; '.join(m.details)}"))
+
+
+def _run_field(text: str, parsed, field: str, wrt: str | None, order: int, at: str,
+               backend_names: list[str] | None, as_json: bool, seconds: float | None) -> int:
+    """`--gradient` / `--hessian`: over every variable, at every point."""
+    if wrt is not None or order != 1:
+        raise LabError(f"--{field} takes every variable: drop --wrt and --order")
+    if not parsed.variables:
+        raise LabError(f"--{field} needs an expression with variables")
+    points = parse_points(at, parsed.variables, parsed.variables[0])
+    result = differentiate_field(parsed, field, points, select(backend_names), seconds)
+    if as_json:
+        print(json.dumps(field_json(text, result), allow_nan=False))
+    else:
+        _print_field(parsed.expr, result)
+    return 0 if result.ok else 1
+
+
+def _nested(values: np.ndarray) -> list:
+    return [_nested(v) for v in values] if np.ndim(values) else _number(float(values))
+
+
+def field_json(text: str, r: FieldResult) -> dict:
+    """The --gradient/--hessian result as JSON-ready data (no inf or nan: null)."""
+    return {
+        "expression": text, "kind": r.kind, "variables": [v.name for v in r.variables],
+        "points": [{v.name: x for v, x in p.items()} for p in r.points],
+        "reference": _nested(r.reference), "reference_status": r.status,
+        "reference_notes": {str(i): why for i, why in r.notes.items()},
+        "backends": {name: {"values": None if row.values is None else _nested(row.values),
+                            "max_error": json_number(row.max_error),
+                            "tolerance": json_number(row.tolerance), "verdict": row.verdict,
+                            "point_verdicts": r.point_verdicts(row), "detail": row.detail}
+                     for name, row in r.methods.items()},
+    }
+
+
+def _print_field(expr: sp.Expr, r: FieldResult) -> None:
+    names = ", ".join(v.name for v in r.variables)
+    out.print(escaped(f"{'∇' if r.kind == 'gradient' else '∇²'}[{expr}] over ({names})"))
+    for i, point in enumerate(r.points[:MANY_POINTS]):
+        where = escaped(", ".join(f"{v}={x:.17g}" for v, x in point.items()))
+        head = (f"reference {np.array2string(r.reference[i], precision=17)}" if r.status[i] == "exact"
+                else f"{r.status[i]}: {escaped(r.notes.get(i, ''))}")
+        out.print(f"at {where}: {head}")
+    rows = [(escaped(name), fmt_error(row.max_error), fmt_error(row.tolerance), row.verdict)
+            for name, row in r.methods.items()]
+    out.print(table(f"{len(r.points)} point(s)", ["backend", "max ρ", "tolerance", "verdict"], rows))
+    for name, row in r.methods.items():
+        if row.detail and row.verdict not in ("agree", "undefined"):
+            out.print(escaped(f"- {name} [{row.verdict}]: {row.detail}"))
