@@ -44,21 +44,29 @@ def folded(expr: sp.Expr) -> sp.Expr:
                         lambda e: sp.Float(float(e), 17))
 
 
-def program_for(expr: sp.Expr, variable: sp.Symbol) -> Callable:
-    """An array-API program computing expr(variable) with numpy, torch, jax or the tape, whichever
-    kind of array it is given."""
+def _per_library(variables: tuple[sp.Symbol, ...], expr: sp.Expr) -> dict[str, Callable]:
+    """expr lambdified once for each kind of array a program may be given."""
     expr = folded(expr)
-    compiled = {m: sp.lambdify(variable, expr, modules=m) for m in ("numpy", "torch", "jax")}
-    compiled["tape"] = sp.lambdify(variable, expr, modules=[_tape_table(), "numpy"])
-    compiled["taylor"] = sp.lambdify(
-        variable, expr, modules=[{name: getattr(taylor.ops, name) for name in TAYLOR_FUNCTIONS}, "numpy"])
+    taylor_table = {name: getattr(taylor.ops, name) for name in TAYLOR_FUNCTIONS}
+    return {**{m: sp.lambdify(variables, expr, modules=m) for m in ("numpy", "torch", "jax")},
+            "tape": sp.lambdify(variables, expr, modules=[_tape_table(), "numpy"]),
+            "taylor": sp.lambdify(variables, expr, modules=[taylor_table, "numpy"])}
+
+
+def _library(x) -> str:
+    return ("torch" if is_torch_array(x) else "jax" if is_jax_array(x)
+            else "tape" if isinstance(x, tape.Var) else "taylor" if isinstance(x, taylor.Jet)
+            else "numpy")
+
+
+def program_for(expr: sp.Expr, variable: sp.Symbol) -> Callable:
+    """An array-API program computing expr(variable) elementwise with numpy, torch, jax, the tape
+    or forward mode, whichever kind of array it is given."""
+    compiled = _per_library((variable,), expr)
 
     def program(x):
-        module = ("torch" if is_torch_array(x) else "jax" if is_jax_array(x)
-                  else "tape" if isinstance(x, tape.Var) else "taylor" if isinstance(x, taylor.Jet)
-                  else "numpy")
         # + 0·x keeps a constant's result an array of x's kind, and in x's graph.
-        return compiled[module](x) + 0 * x
+        return compiled[_library(x)](x) + 0 * x
 
     return program
 
@@ -66,26 +74,18 @@ def program_for(expr: sp.Expr, variable: sp.Symbol) -> Callable:
 def function_of(expr: sp.Expr, variable: sp.Symbol, name: str,
                 domain: tuple[Condition, ...] = ()) -> Function:
     """The Function d/d`variable` is taken of: expr with every other variable already fixed."""
-    real_only = "abs() is not complex-analytic" if expr.has(sp.Abs) else ""
-    return Function(name, expr, (variable,), program_for(expr, variable), real_only, domain)
+    return Function(name, expr, (variable,), program_for(expr, variable), _real_only(expr), domain)
 
 
 def vector_program_for(expr: sp.Expr, variables: tuple[sp.Symbol, ...]) -> Callable:
     """An array-API program computing expr at a point v = (v₀, …, vₙ₋₁) of the `variables`, for
-    whichever kind of array v is (the scalar programs of `program_for`, fed v's entries)."""
-    scalar = {m: sp.lambdify(variables, folded(expr), modules=m) for m in ("numpy", "torch", "jax")}
-    scalar["tape"] = sp.lambdify(variables, folded(expr), modules=[_tape_table(), "numpy"])
-    scalar["taylor"] = sp.lambdify(
-        variables, folded(expr),
-        modules=[{name: getattr(taylor.ops, name) for name in TAYLOR_FUNCTIONS}, "numpy"])
+    whichever kind of array v is."""
+    compiled = _per_library(variables, expr)
 
     def program(v):
-        module = ("torch" if is_torch_array(v) else "jax" if is_jax_array(v)
-                  else "tape" if isinstance(v, tape.Var) else "taylor" if isinstance(v, taylor.Jet)
-                  else "numpy")
         entries = [v[i] for i in range(len(variables))]
         # + 0·v₀ keeps a constant's result an array of v's kind, and in v's graph.
-        return scalar[module](*entries) + 0 * entries[0]
+        return compiled[_library(v)](*entries) + 0 * entries[0]
 
     return program
 
@@ -93,5 +93,9 @@ def vector_program_for(expr: sp.Expr, variables: tuple[sp.Symbol, ...]) -> Calla
 def vector_function_of(expr: sp.Expr, variables: tuple[sp.Symbol, ...], name: str,
                        domain: tuple[Condition, ...] = ()) -> Function:
     """The Function whose gradient or Hessian over all `variables` is taken."""
-    real_only = "abs() is not complex-analytic" if expr.has(sp.Abs) else ""
-    return Function(name, expr, variables, vector_program_for(expr, variables), real_only, domain)
+    return Function(name, expr, variables, vector_program_for(expr, variables), _real_only(expr),
+                    domain)
+
+
+def _real_only(expr: sp.Expr) -> str:
+    return "abs() is not complex-analytic" if expr.has(sp.Abs) else ""
