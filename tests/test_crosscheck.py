@@ -8,7 +8,7 @@ from lab.backends import METHODS, Method, Unsupported, select
 from lab.backends.generated import function_of
 from lab.check.crosscheck import check, check_case
 from lab.core.cases import Case, ClosedForm
-from lab.core.compare import EPS, MAX_TOLERANCE, USEFUL, compare, rho, rounding_error
+from lab.core.compare import EPS, MAX_TOLERANCE, USEFUL, VERDICTS, compare, rho, rounding_error
 from lab.core.expression import parse
 from lab.core.reference import Reference
 from lab.exercises import EXERCISES
@@ -20,6 +20,7 @@ from lab.exercises.polynomial import course_case
 def test_every_backend_agrees_on_the_course_exercises(exercise):
     rows = check(EXERCISES[exercise](), METHODS)
     assert rows and all(r.ok for r in rows), describe(rows)
+    assert {r.verdict for r in rows} <= set(VERDICTS)
     # The exact and AD families compute every case; only the tape stops at first derivatives.
     for r in rows:
         if r.family in ("exact", "ad") and r.expected == "agree":

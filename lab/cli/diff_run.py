@@ -119,8 +119,8 @@ def run(text: str, wrt: str | None, order: int, at: str, backend_names: list[str
     return 0 if result.ok else 1
 
 
-def _number(v: float) -> float | None:
-    return float(v) if np.isfinite(v) else None
+def _number(v) -> float | None:
+    return json_number(float(v))
 
 
 def as_json_object(text: str, r: DiffResult) -> dict:

@@ -70,11 +70,6 @@ class Reference:
     primal: np.ndarray
     reasons: dict[int, str] = field(default_factory=dict)
 
-    @property
-    def exact(self) -> np.ndarray:
-        """Per point: whether the value is certified."""
-        return self.status == "exact"
-
 
 @functools.lru_cache(maxsize=512)
 def _compiled(expr, variables: tuple, kind: str, order: int):
@@ -166,15 +161,23 @@ def _domain_failure(domain: tuple[Condition, ...], variables: tuple, args: list)
     return ""
 
 
+@functools.lru_cache(maxsize=8192)
+def _primal_magnitude(expr, variables: tuple, point: tuple[float, ...]) -> float:
+    """max(1, |f|) at the point, certified; raises where f itself is undefined. Cached: every
+    derivative order of a case asks for it at the same points."""
+    fn, _ = _compiled(expr, variables, "value", 0)
+    primal, _ = certified(fn, [mpmath.mpf(c) for c in point])
+    return float(min(max(max(abs(v) for v in primal), 1), FLOAT_MAX))
+
+
 def _one_point(f: Function, kind: str, order: int, args: list, size: int):
     """(status, values, κ, |f|, reason) at one point."""
     nan = [float("nan")] * size
     why = _domain_failure(f.domain, f.variables, args)
     if why:
         return "undefined", nan, [1.0] * size, 1.0, why
-    primal_fn, _ = _compiled(f.expr, f.variables, "value", 0)
     try:
-        primal, _ = certified(primal_fn, args)
+        magnitude = _primal_magnitude(f.expr, f.variables, tuple(float(a) for a in args))
         fn, _ = _compiled(f.expr, f.variables, kind, order)
         exact, digits = certified(fn, args)
     except (NotReal, ZeroDivisionError, NoDerivative, ValueError) as e:
@@ -183,7 +186,6 @@ def _one_point(f: Function, kind: str, order: int, args: list, size: int):
         return "overflow", nan, [1.0] * size, 1.0, "the exact value is too large to evaluate"
     except Uncertified as e:
         return "uncertified", nan, [1.0] * size, 1.0, str(e)
-    magnitude = float(min(max(max(abs(v) for v in primal), 1), FLOAT_MAX))
     if any(abs(v) > FLOAT_MAX for v in exact):
         return "overflow", nan, [1.0] * size, magnitude, "the exact value lies beyond float64's range"
     return "exact", [float(v) for v in exact], _condition(fn, args, exact, digits), magnitude, ""
