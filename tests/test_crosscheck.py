@@ -21,10 +21,16 @@ def test_every_backend_agrees_on_the_course_exercises(exercise):
     rows = check(EXERCISES[exercise](), METHODS)
     assert rows and all(r.ok for r in rows), describe(rows)
     assert {r.verdict for r in rows} <= set(VERDICTS)
-    # The exact and AD families compute every case; only the tape stops at first derivatives.
+    # The exact and AD families compute every case, with two known limits that say why: SymEngine
+    # has no derivative rule for abs() (L1), and Dynamo cannot trace a torch.func transform of a
+    # program holding a numpy array (the CE Hessian's labels).
     for r in rows:
         if r.family in ("exact", "ad") and r.expected == "agree":
-            assert r.verdict == "agree" or (r.backend == "tape" and r.order > 1), describe([r])
+            assert (r.verdict == "agree"
+                    or (r.backend == "symengine" and r.verdict == "unsupported" and "Abs()" in r.detail)
+                    or (f"{r.backend}.{r.variant}" == "torch.compile" and r.verdict == "unsupported"
+                        and "could not compile" in r.detail and r.kind == "hessian")
+                    ), (r.backend, r.variant, r.case, r.verdict, r.detail)
 
 
 def test_rho_is_gradbenchs_metric():

@@ -16,15 +16,25 @@ MODULES: dict[str, str] = {
     "jax": "lab.backends.jax_ad",
     "tape": "lab.backends.tape",
     "taylor": "lab.backends.taylor",
+    "tensorflow": "lab.backends.tensorflow_ad",
+    "autograd": "lab.backends.autograd_ad",
+    "symengine": "lab.backends.symengine_sym",
+    "casadi": "lab.backends.casadi_sx",
+    "numdifftools": "lab.backends.numdifftools_fd",
 }
 # The variants each module defines, known without importing it (a test checks they match).
 VARIANTS: dict[str, tuple[str, ...]] = {
     "sympy": ("lambdify",),
     "finite": ("forward", "central", "5-point", "complex_step", "adaptive"),
-    "torch": ("autograd", "func.jacrev", "func.jacfwd"),
+    "torch": ("autograd", "func.jacrev", "func.jacfwd", "compile"),
     "jax": ("grad", "jacfwd", "jit"),
     "tape": ("reverse",),
     "taylor": ("forward",),
+    "tensorflow": ("tape", "jacobian", "function"),
+    "autograd": ("grad", "jacobian"),
+    "symengine": ("lambdify",),
+    "casadi": ("sx", "codegen"),
+    "numdifftools": ("richardson",),
 }
 BACKENDS: tuple[str, ...] = tuple(MODULES)
 

@@ -8,23 +8,52 @@ uses the nearest double of every constant anyway (the exact reference does not).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import sympy as sp
 from array_api_compat import is_jax_array, is_torch_array
 
 from lab.backends import tape, taylor
+from lab.core.arrays import foreign_library
 from lab.core.cases import Condition, Function
+from lab.core.symbolic import numpy_erf
 from lab.errors import Unsupported
 
 # SymPy's numpy printer names → the tape's ops; a function missing here says so when met.
-TAPE_FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt")
+TAPE_FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt", "expm1", "log1p", "arcsinh",
+                  "arccosh", "arctanh", "erf", "sign", "maximum", "minimum")
 TAPE_MISSING = ("tan", "arcsin", "arccos", "arctan", "sinh", "cosh")
 
 
 # The same for forward mode, which implements them all.
 TAYLOR_FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "arcsin",
-                    "arccos", "arctan")
+                    "arccos", "arctan", "expm1", "log1p", "arcsinh", "arccosh", "arctanh", "erf",
+                    "sign", "maximum", "minimum")
+
+
+def _library_functions(library: str) -> dict[str, Callable]:
+    """What SymPy's printer for `library` names but the library lacks: numpy and JAX have no
+    erf (SciPy's and jax.scipy's), and torch.max(0, x) refuses a Python number (Max prints as
+    max)."""
+    if library == "numpy":
+        return {"erf": numpy_erf}
+    if library == "jax":
+        from jax.scipy.special import erf
+
+        return {"erf": erf}
+    if library == "torch":
+        import torch
+
+        def pairwise(name: str) -> Callable:
+            def call(a, b):
+                a, b = (t if torch.is_tensor(t) else torch.tensor(t, dtype=torch.float64) for t in (a, b))
+                return getattr(torch, name)(a, b)
+
+            return call
+
+        return {"max": pairwise("maximum"), "min": pairwise("minimum")}
+    return {}
 
 
 def _tape_table() -> dict[str, Callable]:
@@ -48,15 +77,63 @@ def _per_library(variables: tuple[sp.Symbol, ...], expr: sp.Expr) -> dict[str, C
     """expr lambdified once for each kind of array a program may be given."""
     expr = folded(expr)
     taylor_table = {name: getattr(taylor.ops, name) for name in TAYLOR_FUNCTIONS}
-    return {**{m: sp.lambdify(variables, expr, modules=m) for m in ("numpy", "torch", "jax")},
+    return {**{m: sp.lambdify(variables, expr, modules=[_library_functions(m), m])
+               for m in ("numpy", "torch", "jax")},
             "tape": sp.lambdify(variables, expr, modules=[_tape_table(), "numpy"]),
-            "taylor": sp.lambdify(variables, expr, modules=[taylor_table, "numpy"])}
+            "taylor": sp.lambdify(variables, expr, modules=[taylor_table, "numpy"]),
+            # Lambdified on first use: SymPy imports the library to lambdify for it.
+            "tensorflow": _on_first_call(lambda: _tensorflow_program(variables, expr)),
+            "autograd": _on_first_call(
+                lambda: sp.lambdify(variables, expr, modules=[_autograd_table(), "numpy"]))}
+
+
+def _on_first_call(make: Callable[[], Callable]) -> Callable:
+    """A function that calls `make()` once, when first called, then what it made."""
+    made = functools.cache(make)
+    return lambda *args: made()(*args)
+
+
+def _tensorflow_program(variables: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable:
+    # SymPy's TensorFlow printer has no log1p or expm1, and in a traced graph tf.maximum(1, x)
+    # makes the 1 an int32 that float64 x does not match.
+    from lab.backends.tensorflow_ad import tf  # first: SymPy's printer imports TF less carefully
+
+    # isort: split
+    from sympy.printing.tensorflow import TensorflowPrinter
+
+    class Printer(TensorflowPrinter):
+        def _print_log1p(self, e):
+            return f"log1p({self._print(e.args[0])})"
+
+        def _print_expm1(self, e):
+            return f"expm1({self._print(e.args[0])})"
+
+    def pairwise(op: Callable) -> Callable:
+        return lambda a, b: op(*(tf.cast(t, tf.float64) for t in (a, b)))
+
+    table = {"log1p": tf.math.log1p, "expm1": tf.math.expm1,
+             "maximum": pairwise(tf.math.maximum), "minimum": pairwise(tf.math.minimum)}
+    # The settings lambdify gives the printers it makes itself: names unqualified, so that they
+    # are looked up in the table first, then in TensorFlow.
+    printer = Printer({"fully_qualified_modules": False, "inline": True,
+                       "allow_unknown_functions": True, "user_functions": {k: k for k in table}})
+    return sp.lambdify(variables, expr, modules=[table, "tensorflow"], printer=printer)
+
+
+def _autograd_table() -> dict[str, Callable]:
+    # Every name SymPy's numpy printer may write must be autograd's (numpy's own would not record
+    # the operation on autograd's boxes); erf is SciPy's in both.
+    import autograd.numpy as anp
+    from autograd.scipy.special import erf
+
+    return {**{k: v for k, v in vars(anp).items() if not k.startswith("_")}, "erf": erf}
 
 
 def _library(x) -> str:
-    return ("torch" if is_torch_array(x) else "jax" if is_jax_array(x)
-            else "tape" if isinstance(x, tape.Var) else "taylor" if isinstance(x, taylor.Jet)
-            else "numpy")
+    return foreign_library(x) or (
+        "torch" if is_torch_array(x) else "jax" if is_jax_array(x)
+        else "tape" if isinstance(x, tape.Var) else "taylor" if isinstance(x, taylor.Jet)
+        else "numpy")
 
 
 def program_for(expr: sp.Expr, variable: sp.Symbol) -> Callable:
@@ -98,4 +175,12 @@ def vector_function_of(expr: sp.Expr, variables: tuple[sp.Symbol, ...], name: st
 
 
 def _real_only(expr: sp.Expr) -> str:
-    return "abs() is not complex-analytic" if expr.has(sp.Abs) else ""
+    kinks = [f"{name}()" for name, node in (("abs", sp.Abs), ("sign", sp.sign), ("max", sp.Max),
+                                            ("min", sp.Min)) if expr.has(node)]
+    if kinks:
+        return f"{', '.join(kinks)} {'is' if len(kinks) == 1 else 'are'} not complex-analytic"
+    if any(p.exp.is_Integer and abs(p.exp) >= 100 for p in expr.atoms(sp.Pow)):
+        # numpy multiplies out integer powers below 100 only; above, exp(n·log z) loses the step
+        return ("numpy raises complex numbers to integer powers of 100 or more as exp(n·log z), "
+                "which loses the step's imaginary part at negative bases")
+    return ""

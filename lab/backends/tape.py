@@ -21,6 +21,7 @@ import numpy as np
 
 from lab.backends.base import Method, Unsupported
 from lab.core.cases import Function
+from lab.core.symbolic import numpy_erf
 
 
 class Var:
@@ -214,6 +215,69 @@ def sqrt(a):
     return _with_own_vjp(np.sqrt(a.value), a, lambda g, out: mul(g, mul(0.5, reciprocal(out))))
 
 
+def expm1(a):
+    if not _records(a):
+        return np.expm1(_value(a))
+    return _with_own_vjp(np.expm1(a.value), a, lambda g, out: mul(g, add(out, 1.0)))
+
+
+def log1p(a):
+    if not _records(a):
+        return np.log1p(_value(a))
+    return _node(np.log1p(a.value), (a, lambda g: mul(g, reciprocal(add(a, 1.0)))))
+
+
+def arcsinh(a):
+    if not _records(a):
+        return np.arcsinh(_value(a))
+    return _node(np.arcsinh(a.value), (a, lambda g: mul(g, reciprocal(sqrt(add(mul(a, a), 1.0))))))
+
+
+def arccosh(a):
+    if not _records(a):
+        return np.arccosh(_value(a))
+    return _node(np.arccosh(a.value), (a, lambda g: mul(g, reciprocal(sqrt(add(mul(a, a), -1.0))))))
+
+
+def arctanh(a):
+    if not _records(a):
+        return np.arctanh(_value(a))
+    return _node(np.arctanh(a.value), (a, lambda g: mul(g, reciprocal(add(1.0, neg(mul(a, a)))))))
+
+
+def erf(a):
+    if not _records(a):
+        return numpy_erf(_value(a))
+    # erf′(u) = 2/√π · exp(−u²)
+    return _node(numpy_erf(a.value), (a, lambda g: mul(g, mul(2 / np.sqrt(np.pi), exp(neg(mul(a, a)))))))
+
+
+def sign(a):
+    # Piecewise constant: no node, so its derivative is 0 (at 0 there is none; the reference says so).
+    return np.sign(_value(a))
+
+
+def maximum(a, b):
+    return _select(a, b, np.greater_equal)
+
+
+def minimum(a, b):
+    return _select(a, b, np.less_equal)
+
+
+def _select(a, b, keep_a: Callable):
+    """a where keep_a(a, b), else b; the gradient flows to the entry kept (at a tie, to a: the
+    derivative does not exist there, and the reference says so)."""
+    if not _records(a, b):
+        return np.where(keep_a(_value(a), _value(b)), _value(a), _value(b))
+    a, b = lift(a), lift(b)
+    kept = keep_a(a.value, b.value)
+    to_a, to_b = kept.astype(np.float64), (~kept).astype(np.float64)
+    return _node(np.where(kept, a.value, b.value),
+                 (a, lambda g: unbroadcast(mul(g, to_a), a.shape)),
+                 (b, lambda g: unbroadcast(mul(g, to_b), b.shape)))
+
+
 def absolute(a):
     if not _records(a):
         return np.abs(_value(a))
@@ -295,7 +359,9 @@ def put(g, index, shape: tuple):
 ops = ModuleType("lab.backends.tape.ops", "The array-API functions the tape implements.")
 ops.__dict__.update(
     exp=exp, log=log, sin=sin, cos=cos, tanh=tanh, sqrt=sqrt, abs=absolute, sum=total,
-    max=maximum_of, logaddexp=logaddexp,
+    max=maximum_of, logaddexp=logaddexp, expm1=expm1, log1p=log1p, asinh=arcsinh, acosh=arccosh,
+    atanh=arctanh, arcsinh=arcsinh, arccosh=arccosh, arctanh=arctanh, erf=erf, sign=sign,
+    maximum=maximum, minimum=minimum,
     asarray=lambda x, **kw: np.asarray(x.value if isinstance(x, Var) else x),
     zeros_like=lambda x, **kw: np.zeros_like(x.value if isinstance(x, Var) else x),
     float64=np.float64,

@@ -18,6 +18,7 @@ import numpy as np
 
 from lab.backends.base import Method
 from lab.core.cases import Function
+from lab.core.symbolic import numpy_erf
 from lab.errors import Unsupported
 
 
@@ -195,21 +196,77 @@ def acos(a: Jet) -> Jet:
     return _integrate(a, np.arccos(a.c[0]), lambda b: -reciprocal(sqrt(1 - _square(a, b))))
 
 
+def expm1(a: Jet) -> Jet:
+    return _integrate(a, np.expm1(a.c[0]), lambda b: 1 + b)  # (eᵘ − 1)′ = eᵘ = 1 + b
+
+
+def log1p(a: Jet) -> Jet:
+    return _integrate(a, np.log1p(a.c[0]), lambda b: reciprocal(1 + _truncated(a, b.c.shape[0] - 1)))
+
+
+def asinh(a: Jet) -> Jet:
+    return _integrate(a, np.arcsinh(a.c[0]), lambda b: reciprocal(sqrt(_square(a, b) + 1)))
+
+
+def acosh(a: Jet) -> Jet:
+    return _integrate(a, np.arccosh(a.c[0]), lambda b: reciprocal(sqrt(_square(a, b) - 1)))
+
+
+def atanh(a: Jet) -> Jet:
+    return _integrate(a, np.arctanh(a.c[0]), lambda b: reciprocal(1 - _square(a, b)))
+
+
+def erf(a: Jet) -> Jet:
+    return _integrate(a, numpy_erf(a.c[0]), lambda b: exp(-_square(a, b)) * (2 / math.sqrt(math.pi)))
+
+
+def sign(a: Jet) -> Jet:
+    """Piecewise constant: every coefficient past c₀ is 0 (at 0 there is no derivative; the
+    reference says so)."""
+    return lift(np.sign(a.c[0]), a)
+
+
+def maximum(a, b) -> Jet:
+    return _select(a, b, np.greater_equal)
+
+
+def minimum(a, b) -> Jet:
+    return _select(a, b, np.less_equal)
+
+
+def _select(a, b, keep_a: Callable) -> Jet:
+    """Entrywise the coefficients of a where keep_a(a₀, b₀), else of b (at a tie a's: the
+    derivative does not exist there, and the reference says so)."""
+    like = a if isinstance(a, Jet) else b
+    x, y = _aligned(lift(a, like), lift(b, like))
+    return Jet(np.where(keep_a(x[0], y[0]), x, y))
+
+
 def _square(a: Jet, b: Jet) -> Jet:
     t = _truncated(a, b.c.shape[0] - 1)
     return mul(t, t)
 
 
 def power(a: Jet, k) -> Jet:
-    """a^k for a constant k: repeated products for integer k (any sign of a), else exp(k·log a)."""
+    """a^k for a constant k: products for integer k (any sign of a), else exp(k·log a)."""
     if isinstance(k, Jet):
         raise Unsupported("forward mode raises to constant powers only")
-    if float(k).is_integer() and abs(k) <= 64:
-        result = lift(1.0, a)
-        for _ in range(int(abs(k))):
-            result = mul(result, a)
+    if float(k).is_integer():
+        result = _integer_power(a, abs(int(k)))
         return result if k >= 0 else reciprocal(result)
     return exp(log(a) * float(k))
+
+
+def _integer_power(a: Jet, n: int) -> Jet:
+    """aⁿ by repeated squaring: O(log n) products (17 for x**999)."""
+    result, square = lift(1.0, a), a
+    while n:
+        if n & 1:
+            result = mul(result, square)
+        n >>= 1
+        if n:
+            square = mul(square, square)
+    return result
 
 
 def absolute(a: Jet) -> Jet:
@@ -243,7 +300,9 @@ ops = ModuleType("lab.backends.taylor.ops", "The array-API functions forward mod
 ops.__dict__.update(
     exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sinh=sinh, cosh=cosh, sqrt=sqrt,
     atan=atan, asin=asin, acos=acos, arctan=atan, arcsin=asin, arccos=acos, abs=absolute,
-    sum=total, max=maximum_of, logaddexp=logaddexp,
+    sum=total, max=maximum_of, logaddexp=logaddexp, expm1=expm1, log1p=log1p, asinh=asinh,
+    acosh=acosh, atanh=atanh, arcsinh=asinh, arccosh=acosh, arctanh=atanh, erf=erf, sign=sign,
+    maximum=maximum, minimum=minimum,
     asarray=lambda x, **kw: np.asarray(x.c[0] if isinstance(x, Jet) else x),
     zeros_like=lambda x, **kw: np.zeros_like(x.c[0] if isinstance(x, Jet) else x),
     float64=np.float64,

@@ -10,7 +10,9 @@ Peak memory is what one call allocates, counted by the allocator that does the a
 (`peak_memory`): tracemalloc for numpy (numpy registers its buffers there), the profiler's
 allocation trace for torch on the CPU (torch's allocator bypasses tracemalloc), the CUDA caching
 allocator's peak on a GPU, XLA's compiled plan (temporaries + outputs) for JAX, and the rise of the
-process's resident high-water mark when none of these applies. Each value carries its source.
+process's resident high-water mark when none of these applies — TensorFlow's among them: its
+`tf.config.experimental.get_memory_info` reports 0 for the CPU. A compiler's rows ("torch.compile",
+"tf.function") are counted by its library's allocator. Each value carries its source.
 
 `compare(a, b, threshold)` decides a target "a takes at most threshold × b's time" from side-by-side
 runs (`decide` is the pure decision on the ratios).
@@ -28,6 +30,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+# The library whose allocator counts a compiler's rows.
+ALLOCATOR_OF = {"torch.compile": "torch", "tf.function": "tensorflow"}
 # What each memory source measures, for column headers and footnotes.
 MEMORY_SOURCES = {
     "tracemalloc": "tracemalloc peak during one call (numpy registers its buffers there)",
@@ -65,7 +69,8 @@ class Timing:
 
 
 def sync(result) -> None:
-    """Wait until `result` is computed (JAX dispatches asynchronously; so does CUDA)."""
+    """Wait until `result` is computed (JAX dispatches asynchronously; so does CUDA). TensorFlow
+    executes eagerly and synchronously unless told otherwise: its results are ready when returned."""
     if hasattr(result, "block_until_ready"):
         result.block_until_ready()
     elif isinstance(result, tuple | list):
@@ -107,13 +112,16 @@ def measure(method: str, size: int, fn: Callable, *args, min_repeats: int = 5,
 
 # --- memory -----------------------------------------------------------------------------------------
 def library_of(args: Sequence) -> str:
-    """'torch', 'jax' or 'numpy': the array library of the first argument that belongs to one."""
+    """'torch', 'jax', 'tensorflow' or 'numpy': the array library of the first argument that
+    belongs to one."""
     for a in args:
         module = type(a).__module__
         if module.startswith("torch"):
             return "torch"
         if module.startswith(("jax", "jaxlib")):
             return "jax"
+        if module.startswith("tensorflow"):
+            return "tensorflow"
     return "numpy"
 
 
@@ -121,6 +129,9 @@ def peak_memory(fn: Callable, args: Sequence, library: str | None = None
                 ) -> tuple[int | None, str | None]:
     """(bytes one call of fn(*args) allocates at its peak, the MEMORY_SOURCES key that counted them)."""
     library = library or library_of(args)
+    library = ALLOCATOR_OF.get(library, library)
+    if library == "tensorflow":
+        return _rss_peak(fn, args)
     if library == "torch":
         import torch
 
@@ -317,5 +328,5 @@ def _fmt(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
-__all__ = ["MEMORY_SOURCES", "Decision", "Timing", "compare", "decide", "library_of", "measure",
-           "paired_ratios", "peak_memory", "spread", "sync", "threads", "until_decided"]
+__all__ = ["ALLOCATOR_OF", "MEMORY_SOURCES", "Decision", "Timing", "compare", "decide", "library_of",
+           "measure", "paired_ratios", "peak_memory", "spread", "sync", "threads", "until_decided"]

@@ -31,12 +31,16 @@ QUICK = {
     "softmax_jacobian": dict(sizes=[16, 64, 256, 1024]),
     "loss_gradients": dict(sizes=[10, 100, 1000]),
     "symbolic": dict(sizes=[2, 8, 32, 64], nested=[1, 2, 4, 6]),
+    "modes": dict(total=1024, outputs=[1, 4, 32, 256, 1024]),  # lab.bench.modes; n = total/m
+    "swell": dict(nested=list(range(1, 11)), loop=list(range(1, 11)), cap_s=5.0),  # lab.bench.swell
 }
 FULL = {
     "polynomial": dict(sizes=[10**2, 10**3, 10**4, 10**5, 10**6, 10**7], orders=(1, 2, 3, 4)),
     "softmax_jacobian": dict(sizes=[16, 64, 256, 1024, 4096]),
     "loss_gradients": dict(sizes=[10, 100, 1000, 10000]),
     "symbolic": dict(sizes=[2, 8, 32, 64, 128, 256], nested=[1, 2, 4, 6, 8, 10]),
+    "modes": dict(total=4096, outputs=[1, 4, 16, 64, 256, 1024, 4096]),  # lab.bench.modes
+    "swell": dict(nested=list(range(1, 15)), loop=list(range(1, 15)), cap_s=5.0),  # lab.bench.swell
 }
 # Seconds of side-by-side runs allowed per target while its interval straddles the threshold.
 BUDGET_S = {"quick": 3.0, "full": 10.0}
@@ -75,7 +79,7 @@ def run_all(out: Path, full: bool = False, only: list[str] | None = None,
             result.targets = sweeps.check_targets(sweep, result, budget, advance)
             for target in result.targets:
                 target.why = explain(result, target)
-            write(result, out, mode)
+            write(result, out, mode, sweep.figure)
             results.append(result)
     rebuild(out)
     return results
@@ -168,21 +172,23 @@ def record(r: sweeps.SweepResult, mode: str) -> dict:
             "memory_sources": {s: MEMORY_SOURCES[s] for s in _sources(r)},
             "timings": [t.as_json() | {"ratio_to_primal": r.ratio(t)} for t in r.timings],
             "primal": {lib: [t.as_json() for t in ts] for lib, ts in r.primal.items()},
-            "library_of": r.library_of, "notes": r.notes,
+            "library_of": r.library_of, "notes": r.notes, "extra": r.extra,
             "targets": [t.as_json() for t in r.targets]}
 
 
-def write(r: sweeps.SweepResult, out: Path, mode: str = "quick") -> None:
-    """Write r's PNG, markdown and JSON (the JSON last: it is what the summary reads)."""
+def write(r: sweeps.SweepResult, out: Path, mode: str = "quick",
+          draw: Callable[[sweeps.SweepResult, Path], str] | None = None) -> None:
+    """Write r's PNGs (the main one by `draw`, the sweep's own figure, or else `plot`), markdown
+    and JSON (the JSON last: it is what the summary reads)."""
     out = prepare(out)
     data = record(r, mode)
-    figure = plot(r, out)
-    atomic_write_text(out / f"{r.name}.md", page(r, data, figure))
+    figure, panels = (draw or plot)(r, out), plot_panels(r, out)
+    atomic_write_text(out / f"{r.name}.md", page(r, data, figure, panels))
     atomic_write_text(out / f"{r.name}.json", json.dumps(data, indent=1))
 
 
-def page(r: sweeps.SweepResult, data: dict, figure: str) -> str:
-    """The sweep's markdown page: provenance, plot, one row per method and size."""
+def page(r: sweeps.SweepResult, data: dict, figure: str, panels: str = "") -> str:
+    """The sweep's markdown page: provenance, plots, one row per method and size."""
     rows = [_row(r, t) for t in sorted(r.timings, key=lambda t: (t.size, t.median_s))]
     sources = "".join(f"- {s}: {MEMORY_SOURCES[s]}\n" for s in _sources(r))
     primal = ("\nPrimal (the function itself): " + "; ".join(
@@ -190,6 +196,7 @@ def page(r: sweeps.SweepResult, data: dict, figure: str) -> str:
         for lib, ts in r.primal.items()) + "\n") if r.primal else ""
     return (f"# {r.title}\n\n_{data['mode']} mode, {data['date']}, {data['machine']}; float64; "
             f"threads: {data['threads']}._\n\n![time and ratio]({figure})\n\n"
+            + (f"![{', '.join(p['title'] for p in r.extra['panels'])}]({panels})\n\n" if panels else "")
             + md_table([r.size_label, "method", "median ± IQR/2", "min (ms)",
                         "first-call overhead (ms, compile/trace)", "÷ primal (same library)",
                         "peak MiB allocated by one call (counted by)"], rows)
@@ -254,6 +261,24 @@ def plot(r: sweeps.SweepResult, out: Path) -> str:
     for ax in axes.ravel():
         ax.grid(True, which="major", alpha=0.3)
     return _save(fig, out / f"{r.name}.png")
+
+
+def plot_panels(r: sweeps.SweepResult, out: Path) -> str:
+    """The log-log panels a sweep attached as r.extra['panels'] (title, xlabel, ylabel and
+    lines: label → [[x, y], …]) side by side in one PNG; returns its file name, '' if none."""
+    panels = r.extra.get("panels", [])
+    if not panels:
+        return ""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        for label, points in panel["lines"].items():
+            if points:
+                ax.loglog(*zip(*points, strict=True), marker="o", label=label)
+        ax.set(xlabel=panel["xlabel"], ylabel=panel["ylabel"])
+        ax.set_title(panel["title"], fontsize=9)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
+    return _save(fig, out / f"{r.name}-panels.png")
 
 
 def _save(fig, path: Path) -> str:
@@ -354,7 +379,8 @@ def summary(records: list[dict], out: Path | None = None) -> str:
          "yes" if not (why := staleness(r)) else f"no: {why}") for r in records])
     extra = "".join(
         f"\nAlso here: [{title}]({name}.md) (`benchmarks/{name}.py`).\n"
-        for name, title in (("sd_pipeline", "Stable Diffusion speed"), ("commands", "Command speed"))
+        for name, title in (("sd_pipeline", "Stable Diffusion speed"), ("commands", "Command speed"),
+                            ("safety_throughput", "Safety checker throughput: plain and Ray Data"))
         if out is not None and (Path(out) / f"{name}.md").is_file())
     return (f"# Benchmarks\n\n_Summary of the {len(records)} sweep results in this folder · "
             f"{machine()} · float64 · installed: "

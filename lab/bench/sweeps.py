@@ -5,13 +5,14 @@ and how that grows with size. A `Sweep` says what to time at each size; `run` ti
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
 import torch
-from array_api_compat import array_namespace
 from jax.experimental import jet  # noqa: E402  (after jaxconfig)
 
 from lab.backends import tape
@@ -19,9 +20,10 @@ from lab.backends.finite import Adaptive, Stencil, central_offsets
 from lab.backends.jaxconfig import jax, jnp
 from lab.backends.symbolic import compiled
 from lab.bench.harness import Decision, Timing, compare, measure
+from lab.core.arrays import namespace as array_namespace
 from lab.core.cases import Function
 from lab.exercises.polynomial import COURSE_COEFFICIENTS, X, course_polynomial, horner, power_rule
-from lab.exercises.softmax import jacobian_closed_form, softmax
+from lab.exercises.softmax import jacobian_closed_form, softmax, softmax_function
 
 # (method, library, fn, args); library names the primal the ratio is taken against.
 Job = tuple[str, str, Callable, tuple]
@@ -40,6 +42,8 @@ class Sweep:
     group: Callable[[int], str] = lambda n: ""  # the problem's shape where size alone hides it
     options: dict = field(default_factory=dict)  # measure() options
     describe: Callable[[Sequence[int]], list[str]] = lambda sizes: []  # notes computed from sizes
+    figure: Callable[..., str] | None = None  # (result, out) -> PNG name, instead of summary.plot
+    finish: Callable[[SweepResult], None] = lambda result: None  # adds notes/extra from the result
 
     def calls(self, size: int) -> dict[str, tuple[str, Callable, tuple]]:
         """method → (library, fn, args) at `size`, primals named 'primal (library)'."""
@@ -81,6 +85,7 @@ class SweepResult:
     groups: dict[int, str] = field(default_factory=dict)  # size -> problem shape, where it changes
     notes: list[str] = field(default_factory=list)
     targets: list[TargetResult] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # JSON-ready data a sweep's `finish` attaches
 
     def ratio(self, t: Timing) -> float | None:
         """derivative time / primal time, same library, same size (medians)."""
@@ -111,7 +116,67 @@ def run(sweep: Sweep, sizes: Sequence[int], advance: Callable[[], None] = lambda
             result.timings.append(measure(method, size, fn, *args, library=lib, **sweep.options))
         advance()
     result.notes.extend(sweep.describe(sizes))
+    sweep.finish(result)
     return result
+
+
+# --- TensorFlow, HIPS autograd and torch.compile: loaded when a job of theirs is built -------------
+def _tf():
+    """lab.backends.tensorflow_ad, which imports TensorFlow (seconds) the first time."""
+    return importlib.import_module("lab.backends.tensorflow_ad")
+
+
+@functools.cache
+def _tf_function(fn: Callable) -> Callable:
+    """fn traced by tf.function, once per function; reduce_retracing generalizes the shapes when
+    a second size arrives, so the sizes after it trace nothing."""
+    return _tf().tf.function(fn, reduce_retracing=True)
+
+
+@functools.cache
+def _tf_gradient(loss: Callable) -> Callable:
+    """∂loss(z, y)/∂z by one eager GradientTape."""
+    tf = _tf().tf
+
+    def grad(z, y):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            value = loss(z, y)
+        return tape.gradient(value, z)
+
+    return grad
+
+
+def _tf_softmax_jacobian(z):
+    return _tf().jacobian_of(softmax, z)
+
+
+def _dynamic(a: np.ndarray) -> torch.Tensor:
+    from lab.backends.torch_ad import dynamic_tensor
+
+    return dynamic_tensor(a)
+
+
+@functools.cache
+def _torch_compiled(fn: Callable) -> Callable:
+    """torch.compile(fn) as one graph; its first call compiles (quietly, see torch_ad.compiling)."""
+    from lab.backends.torch_ad import compiling_first
+
+    return compiling_first(torch.compile(fn, fullgraph=True), "a benchmark function")
+
+
+@functools.cache
+def _torch_compiled_gradient(loss: Callable) -> Callable:
+    """∂loss(z, y)/∂z through the compiled loss: AOTAutograd compiles its backward pass with it."""
+    from lab.backends.torch_ad import compiled, compiling_first
+
+    forward = compiled(loss, "gradient", 1)
+
+    def grad(z, y):
+        t = z.detach().requires_grad_(True)
+        return torch.autograd.grad(forward(t, y), t)[0]
+
+    return compiling_first(grad, "the gradient")
 
 
 # --- 1. polynomial derivatives --------------------------------------------------------------------
@@ -177,16 +242,66 @@ def polynomial_jobs(order: int):
         yield "JAX jit(vmap(grad^k))", "jax", _jax_nested(order), (j,)
         if order > 1:
             yield "JAX jet (Taylor mode)", "jax", _jax_jet(order), (j,)
+        yield from _polynomial_framework_jobs(x, order)
+        yield from _other_tool_jobs(expr, (X,), "derivative", order, x, course_polynomial,
+                                    numerical=n <= 10**4)
 
     return jobs
 
 
+def _polynomial_framework_jobs(x: np.ndarray, order: int) -> Iterator[Job]:
+    import autograd
+
+    from lab.backends import autograd_ad, torch_ad
+
+    tfad = _tf()
+    tx = tfad.constant(x)
+    yield ("TensorFlow GradientTape (nested)", "tensorflow",
+           lambda v: tfad.nested_gradient(course_polynomial, v, order), (tx,))
+    yield ("TensorFlow tf.function(nested tapes)", "tf.function",
+           tfad.traced(course_polynomial, "derivative", order, (None,)), (tx,))
+    yield ("autograd elementwise_grad^k", "numpy",
+           autograd_ad.nested(autograd.elementwise_grad, course_polynomial, order), (x,))
+    compiled = torch_ad.compiled(course_polynomial, "derivative", order)
+    yield ("torch.compile(vmap(grad^k))", "torch.compile",
+           torch_ad.compiling_first(compiled, f"the order-{order} derivative"), (_dynamic(x),))
+
+
 def polynomial_primals(n: int):
-    """p0 itself at n points in each library."""
+    """p0 itself at n points in each library (compiled by each compiler)."""
     x = np.linspace(-2.0, 3.0, n)
     yield "numpy", course_polynomial, (x,)
     yield "torch", course_polynomial, (torch.from_numpy(x),)
     yield "jax", jax.jit(course_polynomial), (jnp.asarray(x),)
+    yield from _framework_primals(course_polynomial, x)
+
+
+def _framework_primals(fn: Callable, *args: np.ndarray):
+    tfad = _tf()
+    yield "tensorflow", fn, tuple(tfad.constant(a) for a in args)
+    yield "tf.function", _tf_function(fn), tuple(tfad.constant(a) for a in args)
+    yield "torch.compile", _torch_compiled(fn), tuple(_dynamic(a) for a in args)
+
+
+def _other_tool_jobs(expr, variables: tuple, kind: str, order: int, points: np.ndarray,
+                     program: Callable, numerical: bool) -> Iterator[Job]:
+    """SymEngine and CasADi (interpreted and compiled to C) on the exact expression, and
+    numdifftools on the program, computing `kind` at `points` as lab's backends do. The derivative
+    is built before timing starts, as SymPy's lambdify is: the rows time evaluation."""
+    from lab.backends import casadi_sx, numdifftools_fd, symengine_sym
+    from lab.errors import Unsupported
+
+    yield ("SymEngine Lambdify", "numpy", symengine_sym.compiled(expr, variables, kind, order),
+           (points,))
+    yield "CasADi SX Function", "numpy", casadi_sx.compiled(expr, variables, kind, order), (points,)
+    try:
+        yield ("CasADi SX, generated C", "numpy",
+               casadi_sx.compiled(expr, variables, kind, order, codegen=True), (points,))
+    except Unsupported:  # no C compiler on this machine: the row is absent, the others stand
+        pass
+    if numerical:
+        yield ("numdifftools (Richardson)", "numpy",
+               functools.partial(numdifftools_fd.compiled(kind, order), program), (points,))
 
 
 # --- 2. softmax Jacobian --------------------------------------------------------------------------
@@ -211,14 +326,30 @@ def softmax_jobs(n: int) -> Iterator[Job]:
     if n <= 256:
         central = Stencil("central", central_offsets, 2)
         yield "central FD", "numpy", lambda v: central.columns(softmax, v), (z,)
+    tz = _tf().constant(z)
+    yield "TensorFlow tape.jacobian", "tensorflow", _tf_softmax_jacobian, (tz,)
+    yield "TensorFlow tf.function(tape.jacobian)", "tf.function", _tf_function(_tf_softmax_jacobian), (tz,)
+    if n <= 1024:  # one backward pass per row, each through Python: n passes of O(n)
+        import autograd
+
+        yield "autograd jacobian", "numpy", autograd.jacobian(softmax), (z,)
+    yield "torch.compile(jacrev)", "torch.compile", _torch_compiled(_SOFTMAX_JACREV), (_dynamic(z),)
+    if n <= 64:  # the symbolic n×n Jacobian is built (untimed) in O(n²) expressions
+        f = softmax_function(n)
+        yield from _other_tool_jobs(f.expr, f.variables, "jacobian", 1, z[None], softmax,
+                                    numerical=True)
+
+
+_SOFTMAX_JACREV = torch.func.jacrev(softmax)  # one function object, so it compiles once
 
 
 def softmax_primals(n: int):
-    """Softmax itself of n logits in each library."""
+    """Softmax itself of n logits in each library (compiled by each compiler)."""
     z = np.random.default_rng(0).normal(0.0, 3.0, n)
     yield "numpy", softmax, (z,)
     yield "torch", softmax, (torch.from_numpy(z),)
     yield "jax", jax.jit(softmax), (jnp.asarray(z),)
+    yield from _framework_primals(softmax, z)
 
 
 # --- 3. loss gradients for a batch ----------------------------------------------------------------
@@ -298,6 +429,8 @@ def loss_jobs(name: str):
         yield "torch autograd", "torch", _torch_grad(loss), (t, ty)
         yield "torch.func grad", "torch", torch.func.grad(loss), (t, ty)
         yield "JAX jit(grad)", "jax", jax.jit(jax.grad(loss)), (j, jy)
+        yield "JAX grad, no jit", "jax", jax.grad(loss), (j, jy)
+        yield from _loss_framework_jobs(loss, z, y)
         if z.size <= 2000:
             central = Stencil("central", central_offsets, 2)
             flat = z.reshape(-1)
@@ -307,8 +440,20 @@ def loss_jobs(name: str):
     return jobs
 
 
+def _loss_framework_jobs(loss: Callable, z: np.ndarray, y: np.ndarray) -> Iterator[Job]:
+    import autograd
+
+    tfad = _tf()
+    tz, ty = tfad.constant(z), tfad.constant(y)
+    yield "TensorFlow GradientTape", "tensorflow", _tf_gradient(loss), (tz, ty)
+    yield "TensorFlow tf.function(GradientTape)", "tf.function", _tf_function(_tf_gradient(loss)), (tz, ty)
+    yield "autograd grad", "numpy", autograd.grad(loss), (z, y)
+    yield ("torch.compile (compiled forward + AOTAutograd backward)", "torch.compile",
+           _torch_compiled_gradient(loss), (_dynamic(z), _dynamic(y)))
+
+
 def loss_primals(name: str):
-    """The CE or SE loss of a batch in each library."""
+    """The CE or SE loss of a batch in each library (compiled by each compiler)."""
     loss = loss_function(name)
 
     def primals(batch: int):
@@ -316,6 +461,7 @@ def loss_primals(name: str):
         yield "numpy", loss, (z, y)
         yield "torch", loss, (torch.from_numpy(z), torch.from_numpy(y))
         yield "jax", jax.jit(loss), (jnp.asarray(z), jnp.asarray(y))
+        yield from _framework_primals(loss, z, y)
 
     return primals
 
@@ -359,8 +505,14 @@ def symbolic_jobs(kind: str):
 
 
 # --- the families `lab bench --sweep` names ---------------------------------------------------------
+# Families defined in modules of their own: name → module whose `family(name, plan)` gives them.
+MODULE_FAMILIES = {"modes": "lab.bench.modes", "swell": "lab.bench.swell"}
+
+
 def family(name: str, plan: dict) -> list[tuple[Sweep, list[int]]]:
     """The sweeps of one `lab bench --sweep` name, each with its sizes, from a plan entry."""
+    if name in MODULE_FAMILIES:
+        return importlib.import_module(MODULE_FAMILIES[name]).family(name, plan)
     if name == "polynomial":
         return [(Sweep(f"polynomial_order{k}", name, f"Polynomial p0, derivative of order {k}",
                        "points", polynomial_jobs(k), polynomial_primals), plan["sizes"])
@@ -389,7 +541,7 @@ def _operation_counts(kind: str) -> Callable[[Sequence[int]], list[str]]:
 
 
 # --- performance targets ---------------------------------------------------------------------------
-AD = ("torch", "JAX", "tape (")
+AD = ("torch", "JAX", "tape (", "TensorFlow", "autograd")
 
 
 def _best_ad_vs_primal(r: SweepResult) -> tuple[str, str, int] | None:

@@ -3,6 +3,12 @@
 A thin user of the cross-check: the expression becomes a `Case` (one per set of values of the
 variables held fixed), and each gets the same certified reference, tolerances and verdicts as
 `lab check`.
+
+A directional derivative D_v f(x) is the first derivative of the one-variable function
+g(t) = f(x + t·v) at t = 0, so it is checked exactly like one: every method and the reference see
+g, written with the point's exact coordinates. Where f is differentiable that is ∇f(x)·v; where it
+is not, g may still be (max(x, y) along v = (1, 1) at x = y), and where g has a kink at 0 the
+reference says `undefined`.
 """
 
 from __future__ import annotations
@@ -51,7 +57,8 @@ class MethodResult:
 
 @dataclass
 class DiffResult:
-    """Everything `lab diff` computed: the reference at each point and each method's results."""
+    """Everything `lab diff` computed: the reference at each point and each method's results.
+    For a directional derivative, `direction` holds v and `wrt` is the parameter t of x + t·v."""
 
     wrt: sp.Symbol
     order: int
@@ -61,6 +68,7 @@ class DiffResult:
     status: list[str]
     notes: dict[int, str]
     methods: dict[str, MethodResult]
+    direction: dict[sp.Symbol, float] | None = None
 
     @property
     def ok(self) -> bool:
@@ -70,9 +78,25 @@ class DiffResult:
 def shown_derivative(expr: sp.Expr, wrt: sp.Symbol, order: int) -> str:
     """d^k expr / d wrt^k as text, simplified when that is quick; a note when even the
     derivative does not fit in the time given for display."""
+    return _shown(lambda: sp.diff(expr, wrt, order))
+
+
+def shown_directional(expr: sp.Expr, direction: dict[sp.Symbol, float]) -> str:
+    """∇expr·v as text, v written with the shortest decimals of its float64 components (as
+    fractions when those are short: 1/2, not 0.5000000000000000)."""
+    def component(c: float) -> sp.Expr:
+        text = repr(float(c))
+        return sp.Rational(text) if len(text) <= 8 else sp.Float(c, 17)
+
+    v = {x: component(c) for x, c in direction.items()}
+    return _shown(lambda: sp.Add(*[c * sp.diff(expr, x) for x, c in v.items()]))
+
+
+def _shown(derive) -> str:
+    """The expression `derive()` gives, as text, simplified when that is quick."""
     try:
         with budget(SHOW_SECONDS, "showing the derivative"):
-            derivative = sp.diff(expr, wrt, order)
+            derivative = derive()
     except OverBudget:
         return f"(too large to show within {SHOW_SECONDS:g} s)"
     if sp.count_ops(derivative) <= SIMPLIFY_LIMIT:
@@ -106,6 +130,26 @@ def differentiate_at(parsed: Parsed, wrt: sp.Symbol, order: int, points: list[di
                      methods: list[Method], seconds: float | None) -> DiffResult:
     """Reference values and every method's values of d^k expr / d wrt^k at each point, with
     verdicts; `seconds` bounds the reference and each method per group of points."""
+    return _checked(parsed, wrt, order, points, methods, seconds,
+                    shown_derivative(parsed.expr, wrt, order))
+
+
+def differentiate_along(parsed: Parsed, direction: dict[sp.Symbol, float], points: list[dict],
+                        methods: list[Method], seconds: float | None) -> DiffResult:
+    """D_v expr = d/dt expr(x + t·v) at t = 0 at each point x, by every method, against the
+    certified reference (v's float64 components taken exactly, as the points' are)."""
+    t = sp.Symbol("t_", real=True)  # variables typed by users have no "_": no collision
+    moved = {x: x + t * sp.Rational(float(c)) for x, c in direction.items()}
+    # g's domain at t = 0 is f's at x: the conditions stay as written, in x.
+    along = Parsed(parsed.expr.xreplace(moved), parsed.variables, parsed.domain)
+    result = _checked(along, t, 1, [{**p, t: 0.0} for p in points], methods, seconds,
+                      shown_directional(parsed.expr, direction))
+    result.points, result.direction = points, direction
+    return result
+
+
+def _checked(parsed: Parsed, wrt: sp.Symbol, order: int, points: list[dict], methods: list[Method],
+             seconds: float | None, shown: str) -> DiffResult:
     m = len(points)
     ref_values, status, notes = np.full(m, np.nan), [""] * m, {}
     per_method: dict[str, list[tuple[list[int], Row]]] = {x.label: [] for x in methods}
@@ -118,8 +162,7 @@ def differentiate_at(parsed: Parsed, wrt: sp.Symbol, order: int, points: list[di
         for row in check_against(case, order, ref, methods, seconds):
             per_method[f"{row.backend}.{row.variant}"].append((indices, row))
     results = {label: _merged(rows, m) for label, rows in per_method.items()}
-    return DiffResult(wrt, order, shown_derivative(parsed.expr, wrt, order), points, ref_values,
-                      status, notes, results)
+    return DiffResult(wrt, order, shown, points, ref_values, status, notes, results)
 
 
 def _record_reference(ref: Reference, indices: list[int], values, status, notes) -> None:

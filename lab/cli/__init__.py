@@ -40,20 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 DIFF_OPTIONS = ("-h", "--help", "--wrt", "--order", "--at", "--backend", "--json", "--timeout",
-                "--gradient", "--hessian")
+                "--gradient", "--hessian", "--direction")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
     """argparse reads a value or an expression that starts with "-" as an option: "--at -1,0,2"
-    means "--at=-1,0,2", and in `lab diff '-x**2'` the expression is "-x**2" (moved after "--")."""
+    means "--at=-1,0,2" (--direction likewise), and in `lab diff '-x**2'` the expression is
+    "-x**2" (moved after "--")."""
     joined, expression, i = [], [], 0
     while i < len(argv):
         token = argv[i]
         if token == "--":
             joined += argv[i:]
             break
-        if token == "--at" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
-            joined.append(f"--at={argv[i + 1]}")
+        if token in ("--at", "--direction") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            joined.append(f"{token}={argv[i + 1]}")
             i += 2
             continue
         if (argv[:1] == ["diff"] and token.startswith("-") and not expression

@@ -6,7 +6,7 @@ import argparse
 
 # The sweeps `lab bench` runs (lab.bench.summary.QUICK's keys; a test keeps them equal), known
 # here so that a wrong name is refused before torch and JAX load.
-SWEEPS = ("polynomial", "softmax_jacobian", "loss_gradients", "symbolic")
+SWEEPS = ("polynomial", "softmax_jacobian", "loss_gradients", "symbolic", "modes", "swell")
 
 
 def add_parser(sub) -> None:

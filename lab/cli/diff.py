@@ -15,16 +15,20 @@ def add_parser(sub) -> None:
     d = sub.add_parser("diff", formatter_class=argparse.RawDescriptionHelpFormatter,
                        help="differentiate your own expression with every backend",
                        description="Differentiate EXPR (numbers, variables, + - * / ** ^ and "
-                       "exp log ln sqrt sin cos tan asin acos atan sinh cosh tanh abs pow sigmoid; "
-                       "constants pi, e) with every backend and compare each value with the "
-                       "certified exact reference of the expression as typed (a decimal is taken "
-                       "exactly). The text is parsed with a whitelist; nothing in it is executed. "
+                       "exp log ln log2 log10 log1p expm1 sqrt sin cos tan asin acos atan sinh "
+                       "cosh tanh asinh acosh atanh erf abs sign relu max min pow sigmoid; "
+                       "constants pi, e; integer exponents up to ±1000) with every backend and "
+                       "compare each value with the certified exact reference of the expression "
+                       "as typed (a decimal is taken exactly). Where the derivative does not exist "
+                       "(abs, sign, relu at 0; max, min where arguments tie) the verdict is "
+                       "'undefined'. The text is parsed with a whitelist; nothing in it is executed. "
                        "Exit status 0 when every verdict is honest, 1 if a backend disagrees, "
                        "errors or times out, 2 on bad input.",
                        epilog="examples: lab diff 'x**4 - 2*x**3' --order 2 --at -1,0,2.5\n"
                        "          lab diff 'x*exp(y)' --wrt y --at 'x=1,y=0;x=2,y=1' --json\n"
                        "          lab diff 'sin(x)' --at 'pi/2,sqrt(2)' --backend torch jax\n"
-                       "          lab diff 'x*y + sin(x)' --hessian --at 'x=1,y=2' --json")
+                       "          lab diff 'x*y + sin(x)' --hessian --at 'x=1,y=2' --json\n"
+                       "          lab diff 'max(x, y)*log1p(y)' --direction 'x=1,y=-1' --at 'x=1,y=2'")
     d.add_argument("expression", metavar="EXPR")
     d.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by (needed when "
                    "there are several)")
@@ -39,6 +43,10 @@ def add_parser(sub) -> None:
                        help="the gradient over all the variables instead of one derivative")
     field.add_argument("--hessian", action="store_true",
                        help="the Hessian over all the variables instead of one derivative")
+    field.add_argument("--direction", metavar="V",
+                       help="the directional derivative d/dt EXPR(x + t*V) at t = 0 (= gradient·V "
+                            "where EXPR is differentiable; V is not normalized): '1,2' in the order "
+                            "of the variables' names, or 'x=1,y=2'; constant expressions allowed")
     d.add_argument("--json", action="store_true", help="print one JSON object")
     d.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="seconds allowed to the exact reference and to each backend (default 10); "
@@ -54,4 +62,4 @@ def command(args: argparse.Namespace) -> int:
     check_names(args.backend, valid_names(), "backend")
     field = "gradient" if args.gradient else "hessian" if args.hessian else None
     return run(args.expression, args.wrt, args.order, args.at, args.backend, args.json, args.timeout,
-               field)
+               field, args.direction)

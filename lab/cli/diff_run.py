@@ -11,7 +11,13 @@ import sympy as sp
 
 from lab.backends import select
 from lab.check.crosscheck import json_number
-from lab.check.diff import DiffResult, FieldResult, differentiate_at, differentiate_field
+from lab.check.diff import (
+    DiffResult,
+    FieldResult,
+    differentiate_along,
+    differentiate_at,
+    differentiate_field,
+)
 from lab.cli.diff import MAX_ORDER, MAX_POINTS
 from lab.core.expression import VARIABLE, ExpressionError, parse
 from lab.errors import LabError
@@ -34,18 +40,18 @@ def _split_top_level(text: str, separator: str) -> list[str]:
     return [*parts, "".join(current)]
 
 
-def constant(text: str) -> float:
+def constant(text: str, option: str = "--at") -> float:
     """A point's coordinate: a number or a constant expression ('pi/2', 'sqrt(2)', '1e-3'), read
     by the same whitelist parser as expressions; its float64 value, which must be finite."""
     try:
         parsed = parse(text, max_number=FLOAT_MAX)
     except ExpressionError as e:
-        raise LabError(f"--at: {text.strip()!r}: {e}") from None
+        raise LabError(f"{option}: {text.strip()!r}: {e}") from None
     if parsed.variables:
-        raise LabError(f"--at: {text.strip()!r} is not a number")
+        raise LabError(f"{option}: {text.strip()!r} is not a number")
     value = float(parsed.expr)
     if not math.isfinite(value):
-        raise LabError(f"--at: {text.strip()!r} is not a finite float64 number")
+        raise LabError(f"{option}: {text.strip()!r} is not a finite float64 number")
     return value
 
 
@@ -78,6 +84,38 @@ def parse_points(text: str, variables: tuple[sp.Symbol, ...], wrt: sp.Symbol) ->
     return points
 
 
+def parse_direction(text: str, variables: tuple[sp.Symbol, ...]) -> dict[sp.Symbol, float]:
+    """'1,2' (one component per variable, in the order of their names) or 'x=1,y=2' ->
+    {symbol: component}; every variable needs one, and not all may be 0."""
+    names = {v.name: v for v in variables}
+    parts = [p.strip() for p in _split_top_level(text, ",")]
+    if not any(parts):
+        raise LabError("--direction gives no components")
+    if any("=" in p for p in parts):
+        direction = {}
+        for pair in parts:
+            name, equals, value = (s.strip() for s in pair.partition("="))
+            if not equals:
+                raise LabError(f"--direction: write every component as name=value, not {pair!r}")
+            if name not in names:
+                raise LabError(f"--direction names {name!r}, which is not a variable of the "
+                               f"expression ({', '.join(names)})")
+            if names[name] in direction:
+                raise LabError(f"--direction gives {name} twice")
+            direction[names[name]] = constant(value, "--direction")
+        missing = [n for n, v in names.items() if v not in direction]
+        if missing:
+            raise LabError(f"--direction gives no component for {', '.join(missing)}")
+    else:
+        if len(parts) != len(variables):
+            raise LabError(f"--direction has {len(parts)} component(s), but the expression has "
+                           f"{len(variables)} variable(s) ({', '.join(names)}); or write 'x=1,y=2'")
+        direction = {v: constant(p, "--direction") for v, p in zip(variables, parts, strict=True)}
+    if not any(direction.values()):
+        raise LabError("--direction is the zero vector: every directional derivative along it is 0")
+    return {v: direction[v] for v in variables}
+
+
 def _variable(wrt: str | None, variables: tuple[sp.Symbol, ...]) -> sp.Symbol:
     names = {v.name: v for v in variables}
     if wrt is None:
@@ -96,7 +134,8 @@ def _variable(wrt: str | None, variables: tuple[sp.Symbol, ...]) -> sp.Symbol:
 
 
 def run(text: str, wrt: str | None, order: int, at: str, backend_names: list[str] | None,
-        as_json: bool, seconds: float | None, field: str | None = None) -> int:
+        as_json: bool, seconds: float | None, field: str | None = None,
+        direction: str | None = None) -> int:
     """Parse, cross-check and print; exit status 0 when every verdict is honest, 1 otherwise.
     Everything the user typed is checked before any backend (torch, JAX) is imported."""
     try:
@@ -109,9 +148,18 @@ def run(text: str, wrt: str | None, order: int, at: str, backend_names: list[str
         raise LabError("--timeout must be a positive number of seconds")
     if field:
         return _run_field(text, parsed, field, wrt, order, at, backend_names, as_json, seconds)
-    variable = _variable(wrt, parsed.variables)
-    points = parse_points(at, parsed.variables or (variable,), variable)
-    result = differentiate_at(parsed, variable, order, points, select(backend_names), seconds)
+    if direction is not None:
+        if wrt is not None or order != 1:
+            raise LabError("--direction takes every variable: drop --wrt and --order")
+        if not parsed.variables:
+            raise LabError("--direction needs an expression with variables")
+        v = parse_direction(direction, parsed.variables)
+        points = parse_points(at, parsed.variables, parsed.variables[0])
+        result = differentiate_along(parsed, v, points, select(backend_names), seconds)
+    else:
+        variable = _variable(wrt, parsed.variables)
+        points = parse_points(at, parsed.variables or (variable,), variable)
+        result = differentiate_at(parsed, variable, order, points, select(backend_names), seconds)
     if as_json:
         print(json.dumps(as_json_object(text, result), allow_nan=False))
     else:
@@ -124,10 +172,19 @@ def _number(v) -> float | None:
 
 
 def as_json_object(text: str, r: DiffResult) -> dict:
-    """The result as JSON-ready data (no inf or nan: null)."""
+    """The result as JSON-ready data (no inf or nan: null). A directional derivative gives
+    "kind": "directional", "variables" and "direction" in place of "wrt" and "order"."""
+    if r.direction is not None:
+        head = {"expression": text, "kind": "directional",
+                "variables": [v.name for v in r.direction],
+                "direction": {v.name: c for v, c in r.direction.items()}, "derivative": r.derivative,
+                "points": [{v.name: x for v, x in p.items()} for p in r.points]}
+    else:
+        head = {"expression": text, "wrt": r.wrt.name, "order": r.order, "derivative": r.derivative,
+                "points": [{v.name: x for v, x in p.items()} if len(p) > 1 else p[r.wrt]
+                           for p in r.points]}
     return {
-        "expression": text, "wrt": r.wrt.name, "order": r.order, "derivative": r.derivative,
-        "points": [{v.name: x for v, x in p.items()} if len(p) > 1 else p[r.wrt] for p in r.points],
+        **head,
         "reference": [_number(v) for v in r.reference],
         "reference_status": r.status,
         "reference_notes": {str(i): why for i, why in r.notes.items()},
@@ -141,6 +198,9 @@ def as_json_object(text: str, r: DiffResult) -> dict:
 
 
 def _title(expr: sp.Expr, r: DiffResult) -> str:
+    if r.direction is not None:
+        v = ", ".join(f"{x}={c:.17g}" for x, c in r.direction.items())
+        return escaped(f"D_v [{expr}] = ∇f·v = {r.derivative}, with v = ({v})")
     k = f"^{r.order}" if r.order > 1 else ""
     return escaped(f"d{k}/d{r.wrt}{k} [{expr}] = {r.derivative}")
 

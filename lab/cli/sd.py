@@ -54,10 +54,23 @@ def add_parser(sub) -> None:
     common(s)
     s.set_defaults(run=_command("cmd_sample"))
 
-    f = cmds.add_parser("safety", help="run the safety checker over an image folder")
-    f.add_argument("folder", metavar="DIR")
+    f = cmds.add_parser("safety", help="run the safety checker over an image folder",
+                        description="The plain engine checks a folder in one process (the "
+                        "course's way). --engine ray checks a folder or a list file of paths on "
+                        "Ray Data: resumable Parquet parts under OUT/safety, every file accounted for.")
+    f.add_argument("folder", metavar="SOURCE", help="a folder of images (walked recursively); with "
+                   "--engine ray also a text file listing one image path per line")
     f.add_argument("--batch-size", type=int, default=10)
-    f.add_argument("--out", default="sd-output", metavar="DIR", help="where flagged.png goes")
+    f.add_argument("--out", default="sd-output", metavar="DIR", help="where flagged.png goes "
+                   "(plain), or OUT/safety with the result parts and accounting.json (ray)")
     f.add_argument("--json", action="store_true")
+    f.add_argument("--engine", default="plain", choices=["plain", "ray"],
+                   help="plain: one process, a DataLoader-style loop; ray: Ray Data, resumable")
+    f.add_argument("--address", metavar="ADDR", help="ray: join this Ray cluster ('auto', "
+                   "host:6379 or ray://host:10001); default: start Ray here on at most 2 CPUs")
+    f.add_argument("--workers", type=int, metavar="N", help="ray: checker actors, each loading the "
+                   "model once (default: one per GPU, else one per CPU of the cluster)")
+    f.add_argument("--part-size", type=int, metavar="N", help="ray: files per result part, the "
+                   "unit a rerun skips when done (default 1000)")
     common(f)
     f.set_defaults(run=_command("cmd_safety"))

@@ -6,9 +6,16 @@ from the tree directly. Nothing is evaluated, and SymPy's own parser (which call
 the text. A typed decimal is taken exactly (0.1 is 1/10, not the double nearest to it).
 
 SymPy simplifies as it builds (exp(log(x)) becomes x, x**2/x becomes x), which would erase where the
-typed function is undefined; so every log, sqrt, division, fractional power and inverse sine/cosine
-records a `Condition` on its argument as it is built. Exact constants are bounded in size before they
-are computed (a tower of powers of a 12-digit number would otherwise run for hours).
+typed function is undefined; so every log (ln, log2, log10, log1p), sqrt, division, fractional power,
+inverse sine/cosine and inverse hyperbolic cosine/tangent records a `Condition` on its argument as it
+is built. Exact constants are bounded in size before they are computed (a tower of powers of a
+12-digit number would otherwise run for hours).
+
+Integer exponents are bounded by ±MAX_EXPONENT (1000), typed or produced by SymPy combining powers
+((x**40)**40 is x**1600). Evaluating x**n costs O(log n) products everywhere — mpmath, numpy, torch,
+JAX, the tape and forward mode — so the bound is not about time: past it x**n is a finite, nonzero
+float64 only for |x| within a factor e^(±709/n) of 1 (0.49 … 2.03 at n = 1000), so larger exponents
+test nothing but overflow, and an unbounded one would overflow the integer exponents of torch and JAX.
 """
 
 from __future__ import annotations
@@ -19,9 +26,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
 from lab.core.cases import Condition
+from lab.core.symbolic import expm1, log1p
 
 
 class ExpressionError(ValueError):
@@ -33,18 +42,30 @@ FUNCTIONS: dict[str, tuple[Callable, int]] = {
     "sin": (sp.sin, 1), "cos": (sp.cos, 1), "tan": (sp.tan, 1),
     "asin": (sp.asin, 1), "acos": (sp.acos, 1), "atan": (sp.atan, 1),
     "sinh": (sp.sinh, 1), "cosh": (sp.cosh, 1), "tanh": (sp.tanh, 1),
-    "abs": (sp.Abs, 1), "pow": (sp.Pow, 2),
-    "sigmoid": (lambda t: 1 / (1 + sp.exp(-t)), 1),
+    "asinh": (sp.asinh, 1), "acosh": (sp.acosh, 1), "atanh": (sp.atanh, 1),
+    "expm1": (expm1, 1), "log1p": (log1p, 1),
+    "log10": (lambda t: sp.log(t, 10), 1), "log2": (lambda t: sp.log(t, 2), 1),
+    "erf": (sp.erf, 1), "abs": (sp.Abs, 1), "sign": (sp.sign, 1), "pow": (sp.Pow, 2),
+    "sigmoid": (lambda t: 1 / (1 + sp.exp(-t)), 1), "relu": (lambda t: sp.Max(0, t), 1),
+    "max": (sp.Max, 2), "min": (sp.Min, 2),
 }
-# The condition each function puts on its (first) argument, and the name used in messages.
-ARGUMENT_DOMAIN: dict[str, tuple[str, str]] = {
-    "log": ("positive", "log"), "ln": ("positive", "log"), "sqrt": ("nonnegative", "sqrt"),
-    "asin": ("unit", "asin"), "acos": ("unit", "acos"),
+VARIADIC = ("max", "min")  # their arity is a minimum
+# The condition each function puts on its (first) argument u: the kind, the expression of u that
+# must be of that kind, and the name used in messages.
+ARGUMENT_DOMAIN: dict[str, tuple[str, Callable[[sp.Expr], sp.Expr], str]] = {
+    "log": ("positive", lambda u: u, "log"), "ln": ("positive", lambda u: u, "log"),
+    "log2": ("positive", lambda u: u, "log2"), "log10": ("positive", lambda u: u, "log10"),
+    "log1p": ("positive", lambda u: 1 + u, "log1p (1 + argument)"),
+    "sqrt": ("nonnegative", lambda u: u, "sqrt"),
+    "asin": ("unit", lambda u: u, "asin"), "acos": ("unit", lambda u: u, "acos"),
+    "acosh": ("nonnegative", lambda u: u - 1, "acosh (argument − 1)"),
+    "atanh": ("positive", lambda u: 1 - u**2, "atanh (1 − argument²)"),
 }
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 VARIABLE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}")
-MAX_LENGTH, MAX_DEPTH, MAX_EXPONENT, MAX_NUMBER = 500, 40, 64, 1e12
+MAX_LENGTH, MAX_DEPTH, MAX_EXPONENT, MAX_NUMBER = 500, 40, 1000, 1e12
 MAX_CONSTANT_BITS = 4096  # numerator and denominator of an exact constant
+FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 @dataclass(frozen=True)
@@ -94,12 +115,12 @@ class _Builder:
             return _checked(left - right)
         if isinstance(op, ast.Mult):
             _bounded_product(left, right)
-            return _checked(left * right)
+            return _bounded_exponents(_checked(left * right))
         if isinstance(op, ast.Div):
             if right.is_number and right.is_zero:
                 raise ExpressionError("division by zero")
             self.require("nonzero", right, "division")
-            return _checked(left / right)
+            return _bounded_exponents(_checked(left / right))
         return self.power(left, right)
 
     def power(self, base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
@@ -115,7 +136,7 @@ class _Builder:
             else:  # a fractional or variable power takes a root or a logarithm of the base
                 self.require("nonnegative" if exponent.is_number and exponent > 0 else "positive",
                              base, "power")
-        return _checked(sp.Pow(base, exponent))
+        return _bounded_exponents(_checked(sp.Pow(base, exponent)))
 
     def number(self, node: ast.Constant) -> sp.Expr:
         value = node.value
@@ -150,22 +171,27 @@ class _Builder:
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             raise ExpressionError(f"{name}() takes plain positional arguments only")
         fn, arity = FUNCTIONS[name]
-        if len(node.args) != arity:
+        if name in VARIADIC and len(node.args) < arity:
+            raise ExpressionError(f"{name}() takes {arity} or more arguments, got {len(node.args)}")
+        if name not in VARIADIC and len(node.args) != arity:
             raise ExpressionError(f"{name}() takes {arity} argument(s), got {len(node.args)}")
         args = [self.build(a, depth + 1) for a in node.args]
         if name == "pow":
             return self.power(*args)
         if name in ARGUMENT_DOMAIN:
-            kind, what = ARGUMENT_DOMAIN[name]
-            self.require(kind, args[0], what)
+            kind, of, what = ARGUMENT_DOMAIN[name]
+            condition = of(args[0])
+            self.require(kind, condition, what, "" if condition == args[0] else f"{name}({args[0]})")
         return _checked(fn(*args))
 
-    def require(self, kind: str, expr: sp.Expr, what: str) -> None:
-        """Record that `expr` must be `kind` (constants are decided now)."""
+    def require(self, kind: str, expr: sp.Expr, what: str, shown: str = "") -> None:
+        """Record that `expr` must be `kind` (constants are decided now); `shown` names the
+        operation in the message when `expr` is not simply its argument."""
         condition = Condition(kind, expr, what)
         if expr.is_number:
             if not condition.holds(expr):
-                raise ExpressionError(f"{what} of the constant {expr} is undefined in the reals")
+                raise ExpressionError(f"{shown} is undefined in the reals" if shown else
+                                      f"{what} of the constant {expr} is undefined in the reals")
             return
         self.domain.append(condition)
 
@@ -174,6 +200,16 @@ def _checked(expr: sp.Expr) -> sp.Expr:
     """expr, unless it is a constant that is not a finite real number (1/0, log(-1), oo)."""
     if expr.is_number and (expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or expr.is_extended_real is False):
         raise ExpressionError(f"the constant {expr} is not a finite real number")
+    return expr
+
+
+def _bounded_exponents(expr: sp.Expr) -> sp.Expr:
+    """expr, unless SymPy combined powers into an exponent beyond ±MAX_EXPONENT
+    ((x**40)**40 is x**1600, x**999*x**2 is x**1001)."""
+    for power in expr.atoms(sp.Pow):
+        if power.exp.is_Rational and abs(power.exp) > MAX_EXPONENT:
+            raise ExpressionError(f"exponents are limited to ±{MAX_EXPONENT}, and {power} "
+                                  "exceeds that once powers are combined")
     return expr
 
 
@@ -198,8 +234,16 @@ def parse(text: str, max_number: float = MAX_NUMBER) -> Parsed:
     expr = builder.build(tree.body, 0)
     if not isinstance(expr, sp.Expr):
         raise ExpressionError("not an arithmetic expression")
+    for constant in expr.atoms(sp.Rational):  # a float64 program could not hold it
+        if abs(constant) > FLOAT_MAX:
+            raise ExpressionError(f"the constant {_short(constant)} is beyond float64's range")
     return Parsed(expr, tuple(builder.variables[n] for n in sorted(builder.variables)),
                   tuple(dict.fromkeys(builder.domain)))
+
+
+def _short(number: sp.Rational) -> str:
+    text = str(number)
+    return text if len(text) <= 40 else f"{sp.Float(number, 6)}"
 
 
 def _describe(node: ast.AST) -> str:

@@ -4,6 +4,14 @@ The kinks a derivative can contain — sign(u), Heaviside(u), DiracDelta(u) — 
 to their values away from u = 0 and raise `NoDerivative` at u = 0, where the derivative of the
 function as written does not exist (|x| has no derivative at 0, though SymPy's sign(0) is 0).
 
+The same holds for the kinks of the parser's relu, max and min: SymPy differentiates Max(0, u) to
+Heaviside(u) and Max(a, b) to Heaviside(a − b)·a′ + Heaviside(b − a)·b′, so the derivative is
+undefined exactly where the arguments tie.
+
+`expm1` and `log1p` are SymPy's (sympy.codegen), which numpy, JAX and mpmath print as their own
+accurate expm1 and log1p; SymPy's torch printer does not know them, so they say how to print
+themselves there.
+
 `LogSumExp(z0, ..., zn)` = log Σ exp(zi) is kept as one node so that softmax can be written
 exp(zi − LogSumExp(z)): differentiating it stays exact, and evaluating it in float64 stays finite
 for logits of any size (numpy gets the max-shifted formula; mpmath has no overflow at all).
@@ -16,6 +24,7 @@ import functools
 import mpmath
 import numpy as np
 import sympy as sp
+from sympy.codegen import cfunctions
 from sympy.core.logic import fuzzy_and
 
 
@@ -30,6 +39,20 @@ class LogSumExp(sp.Function):
 
     def _eval_rewrite_as_exp(self, *args: sp.Expr, **kwargs) -> sp.Expr:
         return sp.log(sp.Add(*[sp.exp(a) for a in args]))
+
+
+def _torch_call(name: str):
+    def print_for_torch(self, printer) -> str:
+        return f"{printer._module_format(f'torch.{name}')}({printer._print(self.args[0])})"
+
+    return print_for_torch
+
+
+# The class names must stay "expm1" and "log1p": printers look functions up by class name.
+expm1 = type("expm1", (cfunctions.expm1,), {"__doc__": "exp(u) − 1, accurate for small u.",
+                                            "_torchcode": _torch_call("expm1")})
+log1p = type("log1p", (cfunctions.log1p,), {"__doc__": "log(1 + u), accurate for small u.",
+                                            "_torchcode": _torch_call("log1p")})
 
 
 def _numpy_logsumexp(*z):
@@ -88,11 +111,19 @@ def _numpy_dirac_delta(u, *order):
     return np.where(u == 0, np.nan, 0.0)
 
 
+def numpy_erf(u):
+    """The error function elementwise (numpy has none; SciPy's is imported when first used)."""
+    from scipy.special import erf
+
+    return erf(u)
+
+
 NUMPY_MODULES = [{"LogSumExp": _numpy_logsumexp, "DiracDelta": _numpy_dirac_delta,
-                  "Heaviside": lambda u, *at_zero: np.heaviside(u, np.nan)}, "numpy"]
+                  "Heaviside": lambda u, *at_zero: np.heaviside(u, np.nan), "erf": numpy_erf},
+                 "numpy"]
 MPMATH_MODULES = [{"LogSumExp": _mpmath_logsumexp, "sign": _mpmath_sign,
                    "Heaviside": _mpmath_heaviside, "DiracDelta": _mpmath_dirac_delta,
-                   **{name: _bounded(name) for name in ("exp", "sinh", "cosh")}}, "mpmath"]
+                   **{name: _bounded(name) for name in ("exp", "expm1", "sinh", "cosh")}}, "mpmath"]
 KINKS = (sp.sign, sp.Heaviside, sp.DiracDelta)
 
 
@@ -111,11 +142,22 @@ def differentiate(expr, variables: tuple, kind: str, order: int = 1):
     """The exact derivative SymPy gives: d^k f/dx^k ("derivative"), ∇f ("gradient"),
     ∂fᵢ/∂xⱼ ("jacobian") or ∇²f ("hessian"), as an expression or ImmutableMatrix."""
     if kind == "derivative":
-        return sp.diff(expr, variables[0], order)
+        for _ in range(order):
+            expr = _sign_rule(sp.diff(expr, variables[0]))
+        return expr
     if kind == "gradient":
-        return sp.ImmutableMatrix([sp.diff(expr, v) for v in variables])
+        return sp.ImmutableMatrix([_sign_rule(sp.diff(expr, v)) for v in variables])
     if kind == "jacobian":
-        return sp.ImmutableMatrix(expr.jacobian(variables))
+        return _sign_rule(sp.ImmutableMatrix(expr.jacobian(variables)))
     if kind == "hessian":
-        return sp.ImmutableMatrix(sp.hessian(expr, variables))
+        return _sign_rule(sp.ImmutableMatrix(sp.hessian(expr, variables)))
     raise ValueError(f"unknown kind {kind!r}")
+
+
+def _sign_rule(expr):
+    """expr with d sign(u)/dv written out as 2·δ(u)·∂u/∂v. SymPy leaves it unevaluated when it
+    cannot tell that u is real (sign(log x)), and an unevaluated Derivative cannot be evaluated."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, sp.sign)
+        and len(e.variables) == 1,
+        lambda e: 2 * sp.DiracDelta(e.expr.args[0]) * sp.diff(e.expr.args[0], e.variables[0]))

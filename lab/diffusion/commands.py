@@ -13,7 +13,7 @@ from lab.diffusion.modelfolder import ModelFolder
 from lab.diffusion.pipeline import TINY_NOTE, load, open_model, resolve_device, resolve_dtype
 from lab.errors import LabError
 from lab.output.folders import atomic_write, check_addable
-from lab.output.terminal import err, escaped, out, progress, table
+from lab.output.terminal import err, escaped, out, printable, progress, table
 
 # torch.Generator.manual_seed takes an unsigned 64-bit seed (it wraps negative ones around).
 SEED_MAX = 2**64 - 1
@@ -121,8 +121,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_safety(args: argparse.Namespace) -> int:
     """Run the safety checker over every image under DIR; name every file that was not checked."""
+    from lab.diffusion.corpus_command import cmd_safety_ray, refuse_ray_options
     from lab.diffusion.safety import flagged_grid, open_folder, run
 
+    if getattr(args, "engine", "plain") == "ray":
+        return cmd_safety_ray(args)
+    refuse_ray_options(args)
+    if Path(args.folder).is_file():
+        raise LabError(f"{printable(args.folder)}: a list file of paths is read by --engine ray; "
+                       "the plain engine takes a folder")
     if args.batch_size < 1:
         raise LabError(f"--batch-size {args.batch_size}: must be at least 1")
     target = check_addable(args.out)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from array_api_compat import array_namespace
 
+from lab.core.arrays import namespace as array_namespace
 from lab.core.cases import Case, ClosedForm, Function, symbols
 from lab.core.symbolic import exact, xlogy
 from lab.exercises.softmax import jacobian_closed_form, log_softmax, softmax, softmax_expr

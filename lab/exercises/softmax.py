@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from array_api_compat import array_namespace
 
+from lab.core.arrays import namespace as array_namespace
 from lab.core.cases import Case, ClosedForm, Function, symbols
 from lab.core.symbolic import LogSumExp
 

@@ -17,6 +17,7 @@ from lab.report.crosscheck_pages import notes, per_case_table, summary_table, to
 from lab.report.diffusion_page import diffusion_page
 from lab.report.errata import errata_page
 from lab.report.finite_differences_page import finite_differences_page
+from lab.report.lecture_claims import claims_page
 from lab.report.logic_page import logic_page
 from lab.report.losses_page import losses_page
 from lab.report.polynomial_page import polynomial_page
@@ -32,6 +33,7 @@ PAGES: dict[str, tuple[str, Callable[[Results, Path], str]]] = {
     "graphs-and-breakage.md": ("Computation graphs, the tape, and where methods break", breakage_page),
     "diffusion.md": ("Stable Diffusion: counts, sampling loop, safety checker", diffusion_page),
     "errata.md": ("Course errata", lambda results, out: errata_page(results)),
+    "claims.md": ("The lecture's claims, measured", claims_page),
 }
 KEEP = ("bench",)  # written by `lab bench`, not by the pages: carried into each new report
 

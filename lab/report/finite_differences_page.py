@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+from lab.core.compare import USEFUL
 from lab.output import figures
 from lab.output.markdown import md_table, scientific
 from lab.output.provenance import header
@@ -32,7 +34,8 @@ def finite_differences_page(results: Results, out: Path) -> str:
             f"![error against h]({fig})\n\n"
             + md_table(["derivative", "method", "best h", "best error ρ",
                         f"error at h = {study.steps[-1]:.0e}"], table)
-            + "\n" + _complex_step(study) + _largest_best(study)
+            + "\n" + _complex_step(study) + _complex_second(mine) + _largest_best(study)
+            + _estimates(results.estimates)
             + "## Cross-check of the finite-difference backend (automatic step)\n\n"
             + rows_summary(mine) + "\n\n" + per_case_table(mine) + "\n" + notes(mine))
 
@@ -48,6 +51,26 @@ def _complex_step(study: StepStudy) -> str:
                "not full precision, unlike what theory says.\n\n"))
 
 
+def _complex_second(rows: list) -> str:
+    """What the second-order complex step reached in this run's cross-check, beside the central
+    stencil on the same cases."""
+    second = [r for r in rows if r.variant == "complex_step" and r.order == 2]
+    if not second:
+        return ""
+    cases = {(r.case, r.kind) for r in second}
+    verdicts = Counter(r.verdict for r in second)
+    agreed = [r.max_error for r in second if r.verdict == "agree" and r.max_error is not None]
+    central = [r.max_error for r in rows if r.variant == "central" and r.order == 2
+               and (r.case, r.kind) in cases and r.max_error is not None]
+    return ("Second derivatives and Hessians by complex step (Lai & Crassidis' step along "
+            "e^(iπ/4): f'' ≈ Im[f(x + r + ir) + f(x − r − ir)] / (2r²), which subtracts no f(x), "
+            "with r ≈ ε^(1/5) and Richardson's estimate from 2r): "
+            + ", ".join(f"{n} row(s) {v}" for v, n in verdicts.items())
+            + (f"; largest error ρ where it agreed {scientific(max(agreed))}" if agreed else "")
+            + (f", against {scientific(max(central))} for the central stencil on the same cases"
+               if central else "") + ".\n\n")
+
+
 def _largest_best(study: StepStudy) -> str:
     largest = float(study.steps[0])
     found = [f"{name} for {s.title}" for s in study.sweeps for name, (h, _) in s.best().items()
@@ -58,3 +81,35 @@ def _largest_best(study: StepStudy) -> str:
             "reading: a stencil whose truncation terms vanish for this function (they involve its "
             "higher derivatives, zero for a polynomial of low enough degree) has only rounding left, "
             "and rounding shrinks as h grows.\n\n")
+
+
+def _estimates(rows: list | None) -> str:
+    """numdifftools' own error estimate beside its true error (lab.studies.estimates)."""
+    if not rows:
+        return ""
+    table = [(f"{r.function}, order {r.order}", f"{r.point:g}", f"{r.value:.17g}", scientific(r.estimate),
+              scientific(r.error), "yes" if r.bounded else "**no**") for r in rows]
+    missed = [f"{r.function} order {r.order}" for r in rows if not r.bounded]
+    useless = [f"{r.function} order {r.order}" for r in rows
+               if r.estimate / max(1.0, abs(r.exact)) > USEFUL]
+    return ("## numdifftools: its error estimate beside the true error\n\n"
+            "numdifftools extrapolates central differences over a sequence of steps (Richardson) "
+            "and returns an estimate of its own error with each value; the cross-check holds it to "
+            "that estimate. Against the exact reference, at one point each:\n\n"
+            + md_table(["derivative", "x", "numdifftools", "its estimate", "true error",
+                        "estimate ≥ true error"], table)
+            + f"\nThe estimate bounded the true error in {len(rows) - len(missed)} of {len(rows)} "
+            + (f"cases; it did not for {', '.join(missed)}. " if missed else "cases. ")
+            + _overstatement(rows)
+            + (f"It exceeded the useful accuracy ({USEFUL:.0e} relative to max(1, |f⁽ᵏ⁾|)) for "
+               f"{', '.join(useless)}: there the tolerance policy gives `inaccurate`, not "
+               "`agree`.\n\n" if useless else
+               f"It stayed within the useful accuracy ({USEFUL:.0e}) everywhere.\n\n"))
+
+
+def _overstatement(rows: list) -> str:
+    ratios = [r.estimate / r.error for r in rows if r.error > 0]
+    if not ratios:
+        return ""
+    return (f"Where the true error was not 0, the estimate was {min(ratios):.2g} to "
+            f"{max(ratios):.2g} times the true error. ")

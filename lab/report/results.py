@@ -132,6 +132,7 @@ class Results:
     logic: list[LogicResult] | None = None
     graph: dict[str, tuple[float, float]] | None = None
     breakage: list | None = None  # lab.studies.breakage.Study
+    estimates: list | None = None  # lab.studies.estimates.EstimateRow: numdifftools' estimates
     diffusion: Diffusion | None = None
     diffusion_missing: str = ""  # why there are no diffusion results
 
@@ -175,6 +176,7 @@ def studies() -> dict[str, Callable[[], object]]:
     """Results field -> the function computing it, in the order collect() runs them."""
     from lab.report import evidence
     from lab.studies.breakage import all_studies
+    from lab.studies.estimates import numdifftools_estimates
     from lab.studies.graph import trace
     from lab.studies.steps import STEPS, sweeps
 
@@ -182,7 +184,7 @@ def studies() -> dict[str, Callable[[], object]]:
             "losses": evidence.loss_curves, "target_sum": evidence.target_sum,
             "sampled_l1": evidence.sampled_l1, "steps": lambda: StepStudy(STEPS, sweeps()),
             "logic": evidence.logic, "graph": lambda: trace(2.0, 1.0), "breakage": all_studies,
-            "diffusion": evidence.diffusion}
+            "estimates": numdifftools_estimates, "diffusion": evidence.diffusion}
 
 
 def collect(advance: Callable[[], None] = lambda: None, cases: list[Case] | None = None,

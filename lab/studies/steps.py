@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from array_api_compat import array_namespace
 
 from lab.backends.finite import central_offsets, five_point_offsets, forward_offsets, stencil
+from lab.core.arrays import namespace as array_namespace
 from lab.core.cases import Function
 from lab.core.compare import rho
 from lab.core.reference import reference

@@ -1,0 +1,89 @@
+"""`lab sd safety SOURCE --engine ray`: the options checked before any work, the run with a progress
+bar on stderr, and the accounting printed (and stored beside the results)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from lab.diffusion.corpus import DEFAULT_PART_SIZE, Outcome, Settings, run, sizing
+from lab.diffusion.parts import ACCOUNTING, PartStore
+from lab.diffusion.pipeline import TINY_NOTE, open_model
+from lab.diffusion.raysession import RaySession, check_address
+from lab.diffusion.sources import list_source
+from lab.errors import LabError
+from lab.output.terminal import err, escaped, out, printable, progress
+
+RAY_ONLY = (("address", "--address"), ("workers", "--workers"), ("part_size", "--part-size"))
+# Unreadable files named one per line on the terminal; the rest are in accounting.json.
+SHOWN_UNREADABLE = 20
+
+
+def refuse_ray_options(args: argparse.Namespace) -> None:
+    """The plain engine takes none of the Ray engine's options: say so instead of ignoring one."""
+    given = [flag for name, flag in RAY_ONLY if getattr(args, name, None) is not None]
+    if given:
+        raise LabError(f"{given[0]} needs --engine ray")
+
+
+def check_ranges(args: argparse.Namespace) -> None:
+    """The counts, checked before anything is listed, loaded or started."""
+    for name, flag in (("batch_size", "--batch-size"), ("workers", "--workers"),
+                       ("part_size", "--part-size")):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise LabError(f"{flag} {value}: must be at least 1")
+    if args.address is not None and not args.address.strip():
+        raise LabError("--address is empty: give the cluster's address (or 'auto')")
+
+
+def cmd_safety_ray(args: argparse.Namespace) -> int:
+    """Run the safety checker over SOURCE on Ray Data into OUT/safety; print the accounting."""
+    check_ranges(args)
+    if args.address is not None:
+        check_address(args.address)
+    store = PartStore.open(args.out)  # a bad --out fails before any work
+    listing = list_source(Path(args.folder))  # and a bad SOURCE before the model is read
+    settings = Settings(workers=args.workers, batch_size=args.batch_size,
+                        part_size=args.part_size or DEFAULT_PART_SIZE, device=args.device,
+                        dtype=args.dtype, address=args.address)
+    session = RaySession(args.address)
+    try:
+        sizing(settings, session)  # --workers against the cluster, before the model is read
+        folder = open_model(args.model, need_safety=True)
+        if folder.tiny:
+            err.print(f"note: {TINY_NOTE}.", markup=False, soft_wrap=True)
+        total = len(listing.files) + len(listing.skipped)
+        with progress("safety checker (Ray Data)", total) as advance:
+            outcome = run(listing, printable(args.folder), store, folder, settings,
+                          advance=advance, session=session)
+    finally:
+        session.close()
+    if args.json:
+        print(json.dumps(outcome.accounting.as_dict() | {
+            "results": str(store.parts_folder), "accounting": str(store.folder / ACCOUNTING)}))
+    else:
+        _print(outcome)
+    return 0 if outcome.accounting.complete and outcome.accounting.balanced else 1
+
+
+def _print(outcome: Outcome) -> None:
+    """The unreadable files (the first few) and the accounting line."""
+    acc = outcome.accounting
+    for item in acc.unreadable_files[:SHOWN_UNREADABLE]:
+        out.print(f"unreadable {escaped(item['path'])}: {escaped(item['reason'])}", soft_wrap=True)
+    if acc.unreadable > SHOWN_UNREADABLE:
+        out.print(f"… and {acc.unreadable - SHOWN_UNREADABLE} more unreadable files, each with its "
+                  f"reason, in {escaped(outcome.store.folder / ACCOUNTING)}", soft_wrap=True)
+    reused = f", {acc.parts_reused} of them from an earlier run" if acc.parts_reused else ""
+    out.print(f"{acc.listed} listed = {acc.checked} checked + {acc.unreadable} unreadable"
+              + (f" + {acc.pending} pending" if acc.pending else "")
+              + f"; {acc.flagged} flagged. {acc.parts} parts{reused} in "
+              f"{escaped(outcome.store.parts_folder)} ({outcome.workers} "
+              f"worker{'s' * (outcome.workers != 1)}, {outcome.device}, "
+              f"{outcome.dtype}); accounting in {escaped(outcome.store.folder / ACCOUNTING)}.",
+              soft_wrap=True)
+    if not acc.balanced:
+        out.print("The counts do not add up: some entries are missing from the parts.",
+                  soft_wrap=True)
