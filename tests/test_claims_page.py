@@ -74,3 +74,17 @@ def test_finite_difference_claim_reads_the_step_study():
     stable = cp.finite_differences(Results(steps=StepStudy(steps, [Sweep([1e-3, 1e-9, 1e-6])])))
     assert unstable.verdict == cp.HOLDS and "5.0e-01" in unstable.evidence
     assert stable.verdict == cp.CAVEAT
+
+
+def test_the_loop_claim_quotes_the_swell_sweeps_computed_growth():
+    exact = [1.0, 0.5, float("nan")]
+    study = Study("∂/∂x of `while abs(x) > 5: x = x / 2`", [3.0, 7.0, 10.0],
+                  {"exact (piecewise)": exact, "torch autograd (eager)": [1.0, 0.5, 0.5],
+                   "JAX grad (Python loop)": [1.0, 0.5, 0.5]},
+                  ["SymPy cannot run the loop on a symbol: TypeError: no. More."])
+    growth = {"sweep": "swell_loop", "family": "swell",
+              "notes": ["## Growth\n\n- lines\n\nDerivative size grows exponentially for X."]}
+    claim = cp.static_only(Results(breakage=[study]), [growth])
+    assert claim.verdict == cp.CAVEAT and "derivative size grows exponentially for X" in claim.evidence
+    wrong = replace(study, columns={**study.columns, "torch autograd (eager)": [1.0, 0.25, 0.5]})
+    assert cp.static_only(Results(breakage=[wrong]), []).verdict == cp.FAILS

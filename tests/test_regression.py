@@ -141,7 +141,7 @@ def check_must_agree(case: Case, out: dict) -> list[str]:
         variants = {n: b for n, b in out["backends"].items() if n.split(".")[0] == backend}
         if not variants:
             bad.append(f"no {backend} variant in the output")
-        bad += [f"{n} says {b['verdict']} (values {b['values']}), must agree"
+        bad += [f"{n} says {b['verdict']} (values {b['values']}; {b.get('detail', '')[:300]}), must agree"
                 for n, b in variants.items() if b["verdict"] != "agree"]
     return bad
 

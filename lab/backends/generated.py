@@ -1,7 +1,9 @@
 """Programs generated from a SymPy expression: what `lab diff` hands the backends.
 
-SymPy's `lambdify` writes the same expression for numpy, torch and JAX (modules "numpy", "torch",
-"jax") and, through the table below, for the numpy tape. Constant subexpressions (sin(1), pi/2)
+SymPy's `lambdify` writes the same expression for numpy, torch, JAX and TensorFlow (its own
+printers) and, through tables of functions, for HIPS autograd, the numpy tape and the Taylor
+forward mode; TensorFlow's and autograd's are written only once a TF tensor or an autograd box
+arrives, so neither library is imported otherwise. Constant subexpressions (sin(1), pi/2)
 are folded to float64 first: torch has no torch.sin for a Python number, and a float64 program
 uses the nearest double of every constant anyway (the exact reference does not).
 """

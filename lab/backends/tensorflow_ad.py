@@ -2,11 +2,14 @@
 
   tape      eager `tf.GradientTape.gradient`, the tape the lecture draws: k-th derivatives by k
             nested tapes, a Jacobian or Hessian row by row from one persistent tape.
-  jacobian  eager `tape.batch_jacobian` (vectorized by TF's pfor) over every point at once, the
-            program mapped over the points by `tf.vectorized_map`; nested tapes for higher orders.
-  function  the `jacobian` variant's computation traced once into a graph by `tf.function`, with
-            the number of points left open in its input signature, so a new point count does not
-            retrace. The first call includes the tracing (reported apart by the benchmarks).
+  jacobian  eager `tape.jacobian` (all rows in one call, vectorized by TF's pfor) for gradients and
+            Jacobians, the jacobian of a tape's gradient for Hessians, and `tape.batch_jacobian`
+            for k-th derivatives at every point at once. Eagerly, pfor traces a graph on every
+            call, which is most of this variant's time.
+  function  nested tape.gradient, tape.jacobian and the Hessian recipe traced into a graph by
+            `tf.function`, once per program: its input signature leaves the number of points
+            open, so a new point count does not trace again. The first call includes the
+            tracing (reported apart by the benchmarks).
 
 Programs reach TensorFlow through `lab.core.arrays.namespace`, which gives them
 `tf.experimental.numpy` for TF tensors.
@@ -18,26 +21,13 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
 from lab.backends.base import Method
 from lab.core.cases import Function
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null meanwhile (Python exceptions still propagate)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+from lab.output.quiet import native_stderr_silenced
 
 
 def _import_tensorflow():
@@ -46,13 +36,17 @@ def _import_tensorflow():
     # failures still reach us as Python exceptions. No level reaches the oneDNN notice written to
     # descriptor 2 while TF loads, before its logging is configured.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # TF's default CPU allocator keeps no statistics (get_memory_info reports 0 for the CPU); its
+    # BFC allocator does, so the benchmarks can count what one call allocates. Timings measured
+    # both ways on this machine did not differ beyond their noise.
+    os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
     # TF ≥ 2.20 loads its statically linked LLVM into the global symbol table, and triton (which
     # torch imports lazily, e.g. on the first torch.func.grad or torch.compile) crashes the process
     # when it loads its own LLVM after that (tensorflow/tensorflow#124205); loaded first, it does not.
     if "tensorflow" not in sys.modules:  # too late otherwise
         with contextlib.suppress(ImportError):
             import triton  # noqa: F401
-    with _native_stderr_silenced():
+    with native_stderr_silenced():
         import tensorflow
 
     # pfor's "calls triggered tf.function retracing" warnings are about TF's internals, not ours.

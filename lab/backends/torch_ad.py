@@ -115,10 +115,9 @@ def compiled(program: Callable, kind: str, order: int) -> Callable:
 @contextlib.contextmanager
 def compiling(what: str) -> Iterator[None]:
     """Run compiled code: the Dynamo settings above, its notices kept off the terminal (it warns
-    about array_api_compat's lru_cache helpers, inductor that no CUDA runtime exists, and torch's
-    own modules of deprecations inside torch), and a
-    failure inside the compiler turned into `Unsupported` with the compiler's own words; errors of
-    the program itself propagate unchanged."""
+    about array_api_compat's lru_cache helpers, inductor that no CUDA runtime exists, torch's
+    modules about each other's deprecations), and a failure inside the compiler turned into
+    `Unsupported` with the compiler's own words; errors of the program itself propagate unchanged."""
     quiet = [logging.getLogger("torch.utils.cpp_extension")]
     levels = [q.level for q in quiet]
     try:
@@ -183,6 +182,20 @@ def _raised_by_compiler(e: Exception) -> bool:
     return tb is not None and any(part in tb.tb_frame.f_code.co_filename for part in _COMPILER)
 
 
+def retried_after_reset(compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """compute(), once more after clearing Dynamo's caches if it hit the recompile limit: a long
+    session (the regression suite, a long `lab diff` loop) compiles more programs through the same
+    torch.func wrappers than any limit allows, and earlier programs' graphs are not needed again."""
+    try:
+        return compute()
+    except Unsupported as e:
+        if "recompile_limit" not in str(e):
+            raise
+        torch._dynamo.reset()
+        compiled.cache_clear()
+        return compute()
+
+
 class Compiled(Method):
     """torch.compile with the inductor backend (C++ kernels from the system compiler on the CPU).
     Gradients: the compiled program's forward pass and the backward pass AOTAutograd compiles with
@@ -194,21 +207,31 @@ class Compiled(Method):
     backend, variant = "torch", "compile"
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
-        with compiling(f"the order-{order} derivative"):
-            return to_numpy(compiled(f.program, "derivative", order)(points_tensor(x)))
+        def compute():
+            with compiling(f"the order-{order} derivative"):
+                return to_numpy(compiled(f.program, "derivative", order)(points_tensor(x)))
+
+        return retried_after_reset(compute)
 
     def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
-        t = tensor(x, requires_grad=True)
-        with compiling("the gradient"):
-            (g,) = torch.autograd.grad(compiled(f.program, "gradient", 1)(t), t)
-        return to_numpy(g)
+        def compute():
+            t = tensor(x, requires_grad=True)
+            with compiling("the gradient"):
+                (g,) = torch.autograd.grad(compiled(f.program, "gradient", 1)(t), t)
+            return to_numpy(g)
+
+        return retried_after_reset(compute)
 
     def at_points(self, kind: str, f: Function, points: np.ndarray) -> np.ndarray:
         if kind == "gradient":
             return super().at_points(kind, f, points)
-        with compiling(f"the {kind}"):
-            order = 2 if kind == "hessian" else 1
-            return to_numpy(compiled(f.program, kind, order)(points_tensor(points)))
+
+        def compute():
+            with compiling(f"the {kind}"):
+                order = 2 if kind == "hessian" else 1
+                return to_numpy(compiled(f.program, kind, order)(points_tensor(points)))
+
+        return retried_after_reset(compute)
 
     def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
         return self.at_points("jacobian", f, x[None])[0]

@@ -10,9 +10,11 @@ Peak memory is what one call allocates, counted by the allocator that does the a
 (`peak_memory`): tracemalloc for numpy (numpy registers its buffers there), the profiler's
 allocation trace for torch on the CPU (torch's allocator bypasses tracemalloc), the CUDA caching
 allocator's peak on a GPU, XLA's compiled plan (temporaries + outputs) for JAX, and the rise of the
-process's resident high-water mark when none of these applies — TensorFlow's among them: its
-`tf.config.experimental.get_memory_info` reports 0 for the CPU. A compiler's rows ("torch.compile",
-"tf.function") are counted by its library's allocator. Each value carries its source.
+process's resident high-water mark when none of these applies. TensorFlow counts its own CPU
+allocations only with its BFC allocator (`lab.backends.tensorflow_ad` turns it on); without it,
+`tf.config.experimental.get_memory_info` reports 0 and the resident size is used. A compiler's rows
+("torch.compile", "tf.function") are counted by its library's allocator. Each value carries its
+source.
 
 `compare(a, b, threshold)` decides a target "a takes at most threshold × b's time" from side-by-side
 runs (`decide` is the pure decision on the ratios).
@@ -20,15 +22,15 @@ runs (`decide` is the pure decision on the ratios).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
+
+from lab.output.quiet import native_stderr_silenced
 
 # The library whose allocator counts a compiler's rows.
 ALLOCATOR_OF = {"torch.compile": "torch", "tf.function": "tensorflow"}
@@ -38,6 +40,8 @@ MEMORY_SOURCES = {
     "torch profiler": "torch.profiler allocation trace: peak of the running total during one call",
     "CUDA allocator": "torch.cuda.max_memory_allocated rise during one call",
     "XLA plan": "XLA's compiled memory analysis: temporaries + outputs of the jitted call",
+    "TF allocator": "TensorFlow's BFC allocator on the CPU: its peak during one call minus what "
+                    "was allocated before it",
     "RSS high-water": "rise of the process's resident high-water mark (VmHWM) during one call",
 }
 
@@ -131,7 +135,7 @@ def peak_memory(fn: Callable, args: Sequence, library: str | None = None
     library = library or library_of(args)
     library = ALLOCATOR_OF.get(library, library)
     if library == "tensorflow":
-        return _rss_peak(fn, args)
+        return _tensorflow_peak(fn, args)
     if library == "torch":
         import torch
 
@@ -145,6 +149,18 @@ def peak_memory(fn: Callable, args: Sequence, library: str | None = None
     return _tracemalloc_peak(fn, args), "tracemalloc"
 
 
+def _tensorflow_peak(fn: Callable, args) -> tuple[int | None, str | None]:
+    import tensorflow as tf
+
+    tf.config.experimental.reset_memory_stats("CPU:0")
+    before = tf.config.experimental.get_memory_info("CPU:0")["current"]
+    sync(fn(*args))
+    peak = tf.config.experimental.get_memory_info("CPU:0")["peak"]
+    if peak == 0:  # the default allocator, which counts nothing
+        return _rss_peak(fn, args)
+    return int(peak - before), "TF allocator"
+
+
 def _tracemalloc_peak(fn: Callable, args) -> int:
     tracemalloc.start()
     try:
@@ -154,25 +170,10 @@ def _tracemalloc_peak(fn: Callable, args) -> int:
         tracemalloc.stop()
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """The profiler's C++ side logs every start and stop (and a failed GPU probe) straight to file
-    descriptor 2; point it at /dev/null meanwhile. Python exceptions still propagate as usual."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _torch_cpu_peak(fn: Callable, args) -> tuple[int | None, str | None]:
     from torch.profiler import ProfilerActivity, profile
 
-    with _native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU],
+    with native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU],
                                             profile_memory=True) as prof:
         sync(fn(*args))
     try:

@@ -22,10 +22,10 @@ import torch
 from lab.backends import tape, taylor
 from lab.backends.finite import Stencil, central_offsets
 from lab.backends.jaxconfig import jax, jnp
-from lab.bench.harness import _native_stderr_silenced
 from lab.bench.modes_page import ROLES, draw, notes
 from lab.bench.sweeps import Job, Sweep
 from lab.core.arrays import namespace
+from lab.output.quiet import native_stderr_silenced
 
 # Time only (the page says so): TensorFlow allocates outside every counter the harness reads, so
 # its peak memory would read as zero beside the others'.
@@ -174,7 +174,7 @@ def tensorflow() -> tuple[object, str]:
     import torch._dynamo  # noqa: F401
     try:
         # Its C++ side prints a banner on file descriptor 2 at import whatever the log level.
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             import tensorflow as tf
     except Exception as e:  # noqa: BLE001 — any failure to import only drops its rows
         return None, f"{type(e).__name__}: {e}".splitlines()[0]

@@ -286,22 +286,33 @@ def _framework_primals(fn: Callable, *args: np.ndarray):
 def _other_tool_jobs(expr, variables: tuple, kind: str, order: int, points: np.ndarray,
                      program: Callable, numerical: bool) -> Iterator[Job]:
     """SymEngine and CasADi (interpreted and compiled to C) on the exact expression, and
-    numdifftools on the program, computing `kind` at `points` as lab's backends do. The derivative
-    is built before timing starts, as SymPy's lambdify is: the rows time evaluation."""
+    numdifftools on the program, computing `kind` at `points` as lab's backends do (a Jacobian at
+    the one point given: points has one row). The derivative is built before timing starts, as
+    SymPy's lambdify is: the rows time evaluation."""
     from lab.backends import casadi_sx, numdifftools_fd, symengine_sym
     from lab.errors import Unsupported
 
-    yield ("SymEngine Lambdify", "numpy", symengine_sym.compiled(expr, variables, kind, order),
-           (points,))
-    yield "CasADi SX Function", "numpy", casadi_sx.compiled(expr, variables, kind, order), (points,)
+    def shaped(fn: Callable) -> Callable:
+        """fn's values as a user receives them: every point's, or the one point's Jacobian."""
+        def values(p):
+            v = fn(p)
+            v = getattr(v, "values", v)  # numdifftools also returns its error estimate
+            return v if kind == "derivative" else v[0]
+
+        return values
+
+    yield ("SymEngine Lambdify", "numpy",
+           shaped(symengine_sym.compiled(expr, variables, kind, order)), (points,))
+    yield ("CasADi SX Function", "numpy",
+           shaped(casadi_sx.compiled(expr, variables, kind, order)), (points,))
     try:
         yield ("CasADi SX, generated C", "numpy",
-               casadi_sx.compiled(expr, variables, kind, order, codegen=True), (points,))
+               shaped(casadi_sx.compiled(expr, variables, kind, order, codegen=True)), (points,))
     except Unsupported:  # no C compiler on this machine: the row is absent, the others stand
         pass
     if numerical:
-        yield ("numdifftools (Richardson)", "numpy",
-               functools.partial(numdifftools_fd.compiled(kind, order), program), (points,))
+        yield ("numdifftools (Richardson FD)", "numpy",
+               shaped(functools.partial(numdifftools_fd.compiled(kind, order), program)), (points,))
 
 
 # --- 2. softmax Jacobian --------------------------------------------------------------------------

@@ -5,7 +5,6 @@ used as it is and left running."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 from lab.diffusion.modelfolder import reason
 from lab.errors import LabError
+from lab.output.quiet import native_stderr_silenced
 from lab.output.terminal import printable
 
 LOCAL_CPUS = 2
@@ -66,7 +66,7 @@ class RaySession:
             # actors may restart, which ours may); errors still arrive as Python exceptions.
             os.environ["RAY_BACKEND_LOG_LEVEL"] = "fatal"
         try:
-            with _silent_stderr(quiet):  # the one line saying the level was set, at start-up
+            with native_stderr_silenced(quiet):  # the one line saying the level was set, at start-up
                 if self.address is None:
                     # A short path: Ray's sockets live under it (socket paths are ~100 bytes at most).
                     self.temp = tempfile.mkdtemp(prefix="lab-ray-")
@@ -136,17 +136,3 @@ def quiet_ray_loggers() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-@contextlib.contextmanager
-def _silent_stderr(silent: bool):
-    """File descriptor 2 pointed at /dev/null for the block (C++ code writes there directly)."""
-    if not silent:
-        yield
-        return
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)

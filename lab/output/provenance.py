@@ -8,7 +8,8 @@ import importlib.metadata
 import os
 import platform
 
-LIBRARIES = ("numpy", "scipy", "sympy", "mpmath", "torch", "jax", "jaxlib", "matplotlib")
+LIBRARIES = ("numpy", "scipy", "sympy", "mpmath", "torch", "jax", "jaxlib", "matplotlib",
+             "tensorflow-cpu", "autograd", "symengine", "casadi", "numdifftools")
 
 
 def versions() -> dict[str, str]:
