@@ -51,6 +51,12 @@ def _limit_memory():
 @settings(max_examples=examples(4), deadline=None)  # the first list is all "x"
 @given(st.lists(expressions, min_size=60, max_size=60))
 def test_every_expression_ends_in_one_line_or_an_answer(texts):
+    assert_every_expression_answers(texts)
+
+
+def assert_every_expression_answers(texts: list[str]) -> None:
+    """Run `lab diff` on each text in the memory-limited worker: each ends in exit status 0, 1 or 2
+    within its time, without a traceback, with one line on stderr for 2 and JSON otherwise."""
     result = subprocess.run([sys.executable, str(WORKER)], input=json.dumps(texts), text=True,
                             capture_output=True, preexec_fn=_limit_memory,
                             timeout=SECONDS_PER_EXPRESSION * len(texts))

@@ -75,6 +75,19 @@ class Method:
         return f"<{type(self).__name__} {self.label}>"
 
 
+class Vectorized(Method):
+    """A method whose `at_points` computes every point in one call: one point is a batch of one."""
+
+    def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
+        return self.at_points("gradient", f, np.asarray(x)[None])[0]
+
+    def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
+        return self.at_points("jacobian", f, np.asarray(x)[None])[0]
+
+    def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
+        return self.at_points("hessian", f, np.asarray(x)[None])[0]
+
+
 def compute(method: Method, kind: Kind, f: Function, points: np.ndarray,
             order: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Run `method` for `kind` at every point: (values, its error estimate or None); values have

@@ -31,7 +31,7 @@ import casadi as ca
 import numpy as np
 import sympy as sp
 
-from lab.backends.base import Method
+from lab.backends.base import Vectorized
 from lab.backends.translate import shift_function, translate, without_logsumexp
 from lab.core.cases import Function, order_of
 from lab.errors import Unsupported
@@ -128,7 +128,7 @@ def _compiled(expr, variables: tuple, kind: str, order: int, codegen: bool) -> C
     return evaluate
 
 
-class CasadiSX(Method):
+class CasadiSX(Vectorized):
     backend, family = "casadi", "ad"
 
     def __init__(self, variant: str, codegen: bool):
@@ -140,15 +140,6 @@ class CasadiSX(Method):
 
     def at_points(self, kind, f: Function, points: np.ndarray) -> np.ndarray:
         return compiled(f.expr, f.variables, kind, order_of(kind), self.codegen)(points)
-
-    def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("gradient", f, np.asarray(x)[None])[0]
-
-    def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("jacobian", f, np.asarray(x)[None])[0]
-
-    def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("hessian", f, np.asarray(x)[None])[0]
 
 
 METHODS = (CasadiSX("sx", codegen=False), CasadiSX("codegen", codegen=True))

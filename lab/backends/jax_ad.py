@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lab.backends.base import Method
+from lab.backends.base import Vectorized
 from lab.backends.jaxconfig import jax, jnp
 from lab.core.cases import Function
 
@@ -29,7 +29,7 @@ def transformed(program: Callable, kind: str, order: int, mode: str, jit: bool) 
     return jax.jit(g) if jit else g
 
 
-class Jax(Method):
+class Jax(Vectorized):
     backend = "jax"
 
     def __init__(self, variant: str, mode: str, jit: bool):
@@ -44,15 +44,6 @@ class Jax(Method):
 
     def at_points(self, kind: str, f: Function, points: np.ndarray) -> np.ndarray:
         return self._run(f, points, kind, 2 if kind == "hessian" else 1)
-
-    def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("gradient", f, x[None])[0]
-
-    def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("jacobian", f, x[None])[0]
-
-    def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("hessian", f, x[None])[0]
 
 
 METHODS = (Jax("grad", "rev", False), Jax("jacfwd", "fwd", False), Jax("jit", "rev", True))

@@ -18,7 +18,7 @@ import numpy as np
 import symengine as se
 import sympy as sp
 
-from lab.backends.base import Method
+from lab.backends.base import Vectorized
 from lab.backends.translate import shift_function, translate, without_logsumexp
 from lab.core.cases import Function, order_of
 from lab.errors import Unsupported
@@ -84,7 +84,7 @@ def compiled(expr, variables: tuple, kind: str, order: int) -> Callable[[np.ndar
     return evaluate
 
 
-class SymEngineLambdify(Method):
+class SymEngineLambdify(Vectorized):
     backend, variant, family = "symengine", "lambdify", "exact"
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
@@ -92,15 +92,6 @@ class SymEngineLambdify(Method):
 
     def at_points(self, kind, f: Function, points: np.ndarray) -> np.ndarray:
         return compiled(f.expr, f.variables, kind, order_of(kind))(points)
-
-    def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("gradient", f, np.asarray(x)[None])[0]
-
-    def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("jacobian", f, np.asarray(x)[None])[0]
-
-    def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("hessian", f, np.asarray(x)[None])[0]
 
 
 METHODS = (SymEngineLambdify(),)
