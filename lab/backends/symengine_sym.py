@@ -44,7 +44,7 @@ def to_symengine(expr) -> se.Basic | se.DenseMatrix:
 
 def derivative_of(expr, variables: tuple, kind: str, order: int) -> se.DenseMatrix:
     """SymEngine's d^k f/dx^k, ∇f, ∂fᵢ/∂xⱼ or ∇²f of the SymEngine expression, as a Matrix."""
-    xs = se.Matrix([se.sympify(v) for v in variables])
+    xs = se.Matrix([se.Symbol(v.name) for v in variables])
     if kind == "derivative":
         return se.Matrix([se.diff(expr, xs[0], order)])
     if kind == "jacobian":
@@ -70,7 +70,8 @@ def compiled(expr, variables: tuple, kind: str, order: int) -> Callable[[np.ndar
     plain, shifts = without_logsumexp(expr)
     result = derivative_of(to_symengine(plain), variables, kind, order)
     _unevaluated(result)
-    arguments = [se.sympify(v) for v in (*variables, *(s.symbol for s in shifts))]
+    # SymEngine symbols by name, as the translation of the expression names them.
+    arguments = [se.Symbol(v.name) for v in (*variables, *(s.symbol for s in shifts))]
     callback = se.Lambdify(arguments, result, real=True, cse=True)
     shape = {"derivative": (), "gradient": (len(variables),)}.get(kind, result.shape)
     shift = shift_function(shifts, variables)
