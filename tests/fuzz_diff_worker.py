@@ -1,14 +1,21 @@
 """Runs `lab diff` on each expression read from stdin (a JSON list) in this one process, and prints
 one JSON record per expression: its exit status, whether stdout was valid JSON, and any exception
-that escaped `main` (there should be none). Used by test_fuzz.py under a time and memory watch."""
+that escaped `main` (there should be none). Used by test_fuzz.py under a time watch, with its own
+memory limit."""
 
 import contextlib
 import io
 import json
+import resource
 import sys
 import time
 
-from lab.cli import main
+# Address space: enough for numpy, SciPy and SymPy, not for a runaway. Set here rather than by the
+# test between fork and exec, which is unsafe in a parent running JAX's threads.
+MEMORY_LIMIT = 6 * 1024**3
+resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+from lab.cli import main  # noqa: E402  (imported under the limit)
 
 
 def run(text: str) -> dict:

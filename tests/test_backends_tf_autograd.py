@@ -10,7 +10,7 @@ import autograd
 import numpy as np
 import pytest
 import sympy as sp
-from helpers import describe, examples
+from helpers import UNHURRIED, describe, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +65,7 @@ def test_tf_and_autograd_jacobians_of_softmax_match_the_closed_form():
 
 def test_lab_diff_hessian_through_tensorflow_autograd_and_compile(capsys):
     rc = main(["diff", "x*y + sin(x)", "--hessian", "--at", "x=1,y=2", "--json",
-               "--backend", "tensorflow", "autograd", "torch.compile"])
+               "--backend", "tensorflow", "autograd", "torch.compile", *UNHURRIED])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     expected = [[-np.sin(1.0), 1.0], [1.0, 0.0]]

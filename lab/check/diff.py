@@ -105,6 +105,8 @@ def _shown(derive) -> str:
                 derivative = sp.simplify(derivative)
         except OverBudget:
             pass
+        except (ValueError, TypeError, RecursionError):  # SymPy's own failures, e.g. rewriting
+            pass  # Max(x, exp(-999)) into sinh and cosh it cannot compare: show it unsimplified
     text = str(derivative)
     if len(text) > SHOW_CHARACTERS:
         return f"{text[:SHOW_CHARACTERS]}… ({len(text)} characters)"

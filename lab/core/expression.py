@@ -9,7 +9,8 @@ SymPy simplifies as it builds (exp(log(x)) becomes x, x**2/x becomes x), which w
 typed function is undefined; so every log (ln, log2, log10, log1p), sqrt, division, fractional power,
 inverse sine/cosine and inverse hyperbolic cosine/tangent records a `Condition` on its argument as it
 is built. Exact constants are bounded in size before they are computed (a tower of powers of a
-12-digit number would otherwise run for hours).
+12-digit number would otherwise run for hours); a constant's fractional power other than a square
+root is taken to 60 digits rather than exactly, and parsing has a time budget.
 
 Integer exponents are bounded by ±MAX_EXPONENT (1000), typed or produced by SymPy combining powers
 ((x**40)**40 is x**1600). Evaluating x**n costs O(log n) products everywhere — mpmath, numpy, torch,
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from lab.core.budget import OverBudget, budget
 from lab.core.cases import Condition
 from lab.core.symbolic import expm1, log1p
 
@@ -65,6 +67,8 @@ CONSTANTS = {"pi": sp.pi, "e": sp.E}
 VARIABLE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}")
 MAX_LENGTH, MAX_DEPTH, MAX_EXPONENT, MAX_NUMBER = 500, 40, 1000, 1e12
 MAX_CONSTANT_BITS = 4096  # numerator and denominator of an exact constant
+CONSTANT_DIGITS = 60  # a constant's fractional power other than a square root, to this many digits
+PARSE_SECONDS = 10.0  # SymPy simplifying as it builds, at most
 FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
@@ -136,6 +140,14 @@ class _Builder:
             else:  # a fractional or variable power takes a root or a logarithm of the base
                 self.require("nonnegative" if exponent.is_number and exponent > 0 else "positive",
                              base, "power")
+        if base.is_number and exponent.is_Rational and not exponent.is_Integer and not (
+                base.is_Rational and exponent.q == 2):
+            # SymPy extracts perfect roots from a constant's fractional power by factoring
+            # products of its prime powers; with a large denominator (0.123 is 123/1000) or roots
+            # combined in a product, one big-integer power can run for hours where no time budget
+            # reaches. Such a constant is kept to CONSTANT_DIGITS digits; square roots stay exact.
+            value = sp.Pow(base, exponent, evaluate=False).evalf(CONSTANT_DIGITS)
+            return _checked(sp.Float(value, CONSTANT_DIGITS))
         return _bounded_exponents(_checked(sp.Pow(base, exponent)))
 
     def number(self, node: ast.Constant) -> sp.Expr:
@@ -182,6 +194,8 @@ class _Builder:
             kind, of, what = ARGUMENT_DOMAIN[name]
             condition = of(args[0])
             self.require(kind, condition, what, "" if condition == args[0] else f"{name}({args[0]})")
+        if name == "sqrt" and args[0].is_number:  # nested square roots of a constant are roots
+            return self.power(args[0], sp.S.Half)  # with growing denominators: see power()
         return _checked(fn(*args))
 
     def require(self, kind: str, expr: sp.Expr, what: str, shown: str = "") -> None:
@@ -231,10 +245,14 @@ def parse(text: str, max_number: float = MAX_NUMBER) -> Parsed:
     except SyntaxError as e:
         raise ExpressionError(f"not a valid expression: {e.msg} at column {e.offset}") from None
     builder = _Builder(text.replace("^", "**"), max_number)
-    expr = builder.build(tree.body, 0)
+    try:
+        with budget(PARSE_SECONDS, "parsing the expression"):
+            expr = builder.build(tree.body, 0)
+    except OverBudget as e:
+        raise ExpressionError(f"{e}; its constants are too costly to take exactly") from None
     if not isinstance(expr, sp.Expr):
         raise ExpressionError("not an arithmetic expression")
-    for constant in expr.atoms(sp.Rational):  # a float64 program could not hold it
+    for constant in expr.atoms(sp.Number):  # a float64 program could not hold it
         if abs(constant) > FLOAT_MAX:
             raise ExpressionError(f"the constant {_short(constant)} is beyond float64's range")
     return Parsed(expr, tuple(builder.variables[n] for n in sorted(builder.variables)),
