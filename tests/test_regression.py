@@ -154,9 +154,10 @@ def _applies(case: Case, check: str) -> bool:
     return {"exact": not case.is_edge, "must-agree": bool(case.must_agree)}.get(check, True)
 
 
-# One flat list, each case's checks side by side, so that they share its one `lab diff` call (also
-# when pytest-xdist splits the list into consecutive chunks).
-PAIRS = [pytest.param(case, check, id=f"{case.id}:{check}")
+# One flat list, each case's checks side by side, so that they share its one `lab diff` call (under
+# pytest-xdist's --dist loadgroup, a case's checks go to one worker).
+PAIRS = [pytest.param(case, check, id=f"{case.id}:{check}",
+                      marks=pytest.mark.xdist_group(f"regression-{case.id}"))
          for case in CASES for check in CHECKS if _applies(case, check)]
 
 

@@ -8,6 +8,9 @@ import pytest
 from lab.cli import main
 from lab.output.folders import MARKER
 
+# One worker builds the report once for the whole module (under pytest-xdist's --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("report")
+
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
