@@ -178,3 +178,17 @@ def test_derivatives_follow_the_power_rule(xs, order):
                      "autograd.grad"]):
         np.testing.assert_allclose(m.derivative(f, x, order), horner(c, x), rtol=1e-12,
                                    atol=1e-11, err_msg=m.label)
+
+
+def test_torch_compile_starts_over_past_dynamos_recompile_limit(monkeypatch):
+    """Programs compiled through the same torch.func wrappers count against one recompile limit;
+    past it the variant clears Dynamo's caches and compiles again instead of giving up."""
+    from lab.backends import torch_ad
+
+    monkeypatch.setitem(torch_ad._DYNAMO, "recompile_limit", 1)
+    x = sp.Symbol("x", real=True)
+    points = np.array([0.5, 1.25])
+    for text, expected in [("sin(x)", np.cos(points)), ("x**3", 3 * points**2),
+                           ("exp(x)*x", np.exp(points) * (1 + points))]:
+        f = function_of(parse(text).expr, x, text)
+        assert np.allclose(torch_ad.Compiled().derivative(f, points, 1), expected, rtol=1e-14), text

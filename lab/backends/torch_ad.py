@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import func as tf
 
-from lab.backends.base import Method
+from lab.backends.base import Method, Vectorized
 from lab.core.cases import Function
 from lab.errors import Unsupported
 
@@ -182,21 +182,24 @@ def _raised_by_compiler(e: Exception) -> bool:
     return tb is not None and any(part in tb.tb_frame.f_code.co_filename for part in _COMPILER)
 
 
-def retried_after_reset(compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """compute(), once more after clearing Dynamo's caches if it hit the recompile limit: a long
-    session (the regression suite, a long `lab diff` loop) compiles more programs through the same
-    torch.func wrappers than any limit allows, and earlier programs' graphs are not needed again."""
+def run_compiled(what: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """compute() within `compiling(what)`, once more after clearing Dynamo's caches if it hit the
+    recompile limit: a long session (the regression suite, a long `lab diff` loop) compiles more
+    programs through the same torch.func wrappers than any limit allows, and earlier programs'
+    graphs are not needed again."""
     try:
-        return compute()
+        with compiling(what):
+            return compute()
     except Unsupported as e:
         if "recompile_limit" not in str(e):
             raise
-        torch._dynamo.reset()
-        compiled.cache_clear()
+    torch._dynamo.reset()
+    compiled.cache_clear()
+    with compiling(what):
         return compute()
 
 
-class Compiled(Method):
+class Compiled(Vectorized):
     """torch.compile with the inductor backend (C++ kernels from the system compiler on the CPU).
     Gradients: the compiled program's forward pass and the backward pass AOTAutograd compiles with
     it — how torch.compile trains a model. Derivatives, Jacobians, Hessians: the compiled torch.func
@@ -207,37 +210,23 @@ class Compiled(Method):
     backend, variant = "torch", "compile"
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
-        def compute():
-            with compiling(f"the order-{order} derivative"):
-                return to_numpy(compiled(f.program, "derivative", order)(points_tensor(x)))
-
-        return retried_after_reset(compute)
+        return run_compiled(f"the order-{order} derivative", lambda: to_numpy(
+            compiled(f.program, "derivative", order)(points_tensor(x))))
 
     def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
         def compute():
             t = tensor(x, requires_grad=True)
-            with compiling("the gradient"):
-                (g,) = torch.autograd.grad(compiled(f.program, "gradient", 1)(t), t)
+            (g,) = torch.autograd.grad(compiled(f.program, "gradient", 1)(t), t)
             return to_numpy(g)
 
-        return retried_after_reset(compute)
+        return run_compiled("the gradient", compute)
 
     def at_points(self, kind: str, f: Function, points: np.ndarray) -> np.ndarray:
-        if kind == "gradient":
+        if kind == "gradient":  # one compiled forward and backward pass per point
             return super().at_points(kind, f, points)
-
-        def compute():
-            with compiling(f"the {kind}"):
-                order = 2 if kind == "hessian" else 1
-                return to_numpy(compiled(f.program, kind, order)(points_tensor(points)))
-
-        return retried_after_reset(compute)
-
-    def jacobian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("jacobian", f, x[None])[0]
-
-    def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
-        return self.at_points("hessian", f, x[None])[0]
+        order = 2 if kind == "hessian" else 1
+        return run_compiled(f"the {kind}", lambda: to_numpy(
+            compiled(f.program, kind, order)(points_tensor(points))))
 
 
 METHODS = (Autograd(), Func("jacrev"), Func("jacfwd"), Compiled())
