@@ -27,9 +27,10 @@ def _unraisable(previous):
 
 
 def install() -> None:
-    """Handle SIGINT as described above (main thread only; a no-op elsewhere)."""
+    """Handle SIGINT (and SIGTERM, alike) as described above (main thread only; a no-op elsewhere)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _handler)
+        signal.signal(signal.SIGTERM, _handler)
         sys.unraisablehook = _unraisable(sys.unraisablehook)
 
 

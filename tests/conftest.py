@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, Phase, settings
 # never the user's (set before lab.backends.jaxconfig reads it).
 os.environ.setdefault("LAB_CACHE", tempfile.mkdtemp(prefix="lab-test-cache-"))
 
-from lab.backends import jaxconfig  # noqa: E402,F401  (float64 JAX for every test)
+# JAX and torch are imported only by the tests that use them in this process (the backends run in
+# worker processes): each test file does not pay their imports.
 
 # "ci": seeded and reproducible (the default); "thorough": ten times the examples, fresh ones each
 # run, for local hunting (LAB_HYPOTHESIS_PROFILE=thorough). Per-test counts scale with the profile
@@ -27,6 +28,8 @@ settings.load_profile(os.environ.get("LAB_HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config, items):
+    if not any("gpu" in item.keywords for item in items):
+        return
     import torch
 
     if torch.cuda.is_available():

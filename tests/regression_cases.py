@@ -413,6 +413,64 @@ CASES: tuple[Case, ...] = (
          source="edge: |f| = 1e12 drowns f' = cos(1) in rounding; no finite method may agree "
                 "with a wrong value",
          function=lambda x: 10 ** 12 + mp.sin(x), formula=lambda x: mp.cos(x)),
+    # --- Issue 20: where the reference used to be wrong and the verdicts inverted --------------
+    Case("edge-cancellation-expm1-over-x", "(exp(x)-1)/x", 1, "1e-100", true=("0.5",),
+         source="issue 20 (cancellation both precisions lose alike; the reference said 1e100): "
+                "(e^x - 1)/x = sum x^k/(k+1)!, so its derivative is sum_{k>=1} k x^(k-1)/(k+1)!, "
+                "0.5 + 3.3e-101 at 1e-100",
+         function=lambda x: mp.expm1(x) / x,
+         formula=lambda x: mp.nsum(lambda k: k * x ** (k - 1) / mp.factorial(k + 1), [1, mp.inf])),
+    Case("edge-cancellation-sinc-d2", "sin(x)/x", 2, "1e-300",
+         true=("-0.333333333333333333333333333333333333333333333333333333333333",),
+         source="issue 20 (a value near zero certified as 0; the reference said 0): d2/dx2 of "
+                "sin(x)/x = sum (-1)^k x^(2k)/(2k+1)! termwise, -1/3 + x^2/10 - ... at 1e-300",
+         function=lambda x: mp.sin(x) / x,
+         formula=lambda x: mp.nsum(lambda k: (-1) ** k * mp.ff(2 * k, 2) * x ** (2 * k - 2)
+                                   / mp.factorial(2 * k + 1), [1, mp.inf])),
+    Case("edge-near-tie-max-sin", "max(x, sin(x))", 1, "1e-20", true=("1.0",),
+         source="issue 20 (a near tie rounded to a tie at 30 digits; the reference said "
+                "undefined): x - sin(x) = x^3/6 - ... > 0 at 1e-20, so max is x there, slope 1",
+         function=lambda x: max(x, mp.sin(x)), formula=lambda x: mp.mpf(1)),
+    Case("edge-kink-x-abs-x", "x*abs(x)", 1, "0", true=("0",),
+         source="issue 20 (a differentiable kink called undefined): x|x| = +-x^2 on either side "
+                "of 0, one-sided derivatives +-2x, both 0 at 0",
+         function=lambda x: x * abs(x), formula=lambda x: 2 * abs(x)),
+    Case("edge-kink-relu-squared", "relu(x)**2", 1, "0", true=("0",),
+         source="issue 20: relu(x)^2 is x^2 right of 0 and 0 left of it: slopes 2x and 0, both 0",
+         function=lambda x: max(x, 0) ** 2, formula=lambda x: 2 * max(x, 0)),
+    Case("edge-kink-max-x2-x4-d2", "max(x**2, x**4)", 2, "0", true=("2.0",),
+         source="issue 20: x^2 >= x^4 for |x| <= 1, so max(x^2, x^4) = x^2 near 0: second "
+                "derivative 2",
+         function=lambda x: max(x ** 2, x ** 4), formula=lambda x: mp.mpf(2)),
+    Case("edge-kink-partial-x-equals-y", "(x-y)*abs(x-y)", 1, "x=1,y=1;x=0.25,y=0.25", wrt="x",
+         true=("0", "0"),
+         source="issue 20 (gradients where x = y): (x-y)|x-y| = +-u^2 with u = x - y, so "
+                "d/dx = 2|x - y|, 0 where x = y",
+         function=lambda x, y: (x - y) * abs(x - y), formula=lambda x, y: 2 * abs(x - y)),
+    Case("edge-removable-derivative", "sqrt(x**4 + x**6)", 1, "0", true=("0",),
+         source="edge: sqrt(x^4 + x^6) = x^2 sqrt(1 + x^2), derivative 0 at 0, although the "
+                "derivative's formula (4x^3 + 6x^5)/(2 sqrt(x^4 + x^6)) is 0/0 there",
+         function=lambda x: mp.sqrt(x ** 4 + x ** 6),
+         formula=lambda x: x * (2 + 3 * x ** 2) / mp.sqrt(1 + x ** 2)),
+    Case("edge-underflow-exp", "exp(x)", 1, "-100001",
+         true=("1.31073589500804552104449013534238632629071305426778345712779e-43430",),
+         source="issue 20 (underflow called overflow): exp(-100001) = 1.3e-43430, 0 in float64",
+         function=lambda x: mp.exp(x), formula=lambda x: mp.exp(x)),
+    Case("edge-underflow-erf-d2", "erf(x)", 2, "400",
+         true=("-6.89351184261563666218781377378437054203170808824428254659553e-69485",),
+         source="issue 20 (underflow called overflow): erf'' = -4x exp(-x^2)/sqrt(pi), "
+                "-6.9e-69485 at 400, 0 in float64",
+         function=lambda x: mp.erf(x), formula=lambda x: -4 * x * mp.exp(-x ** 2) / mp.sqrt(mp.pi)),
+    Case("edge-typed-constant-acosh", "acosh(x+1.0000000000000002)", 1, "0",
+         true=("49999999.9999999975000000000000001874999999999964691972791546",),
+         source="issue 20 (a typed constant's rounding): the constant is 1 + 2e-16 exactly, "
+                "acosh' = 1/sqrt(c^2 - 1) = 5e7 at x = 0; float64 programs hold c as 1 + 2**-52 "
+                "and compute 4.7e7: that rounding explains them (inaccurate), never agree",
+         function=lambda x: mp.acosh(x + mp.mpf("1.0000000000000002")),
+         formula=lambda x: 1 / mp.sqrt((x + mp.mpf("1.0000000000000002")) ** 2 - 1)),
+    Case("edge-overflow-exp-exp", "exp(exp(x))", 1, "1e308", true=(None,),
+         source="edge: exp(x) exp(exp(x)) at 1e308 exists but lies far beyond float64: the "
+                "reference is null (overflow) and no backend may agree"),
     Case("edge-torch-constant-factor", "sin(1)*x", 1, "0.5", backends=("torch",),
          must_agree=("torch",), true=("0.8414709848078965066525023216302989996226",),
          source="edge: a constant factor sin(1) must work in torch; true sin(1)",

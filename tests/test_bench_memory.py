@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from lab.backends import jaxconfig  # noqa: F401  (float64 JAX)
 from lab.bench.harness import MEMORY_SOURCES, library_of, measure, peak_memory
 
 N = 10**6

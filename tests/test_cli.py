@@ -55,5 +55,5 @@ def test_check_runs_each_exercise_once(capsys):
                  "sympy", "--json"]) == 0
     import json
 
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["rows"]
     assert len(rows) == 1 and rows[0]["tolerance"] < 0.5

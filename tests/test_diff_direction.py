@@ -27,9 +27,9 @@ def test_the_directional_derivative_is_the_gradient_dotted_with_v(text, directio
     along = _json(capsys, text, "--direction", direction, "--at", at)
     gradient = _json(capsys, text, "--gradient", "--at", at)
     v = np.array([along["direction"][name] for name in gradient["variables"]])
-    expected = np.array(gradient["reference"]) @ v
-    assert np.allclose(along["reference"], expected, rtol=1e-14, atol=1e-15)
-    assert along["reference_status"] == ["exact"] * len(expected)
+    expected = np.array(gradient["reference"]["values"]) @ v
+    assert np.allclose(along["reference"]["values"], expected, rtol=1e-14, atol=1e-15)
+    assert along["reference"]["status"] == ["exact"] * len(expected)
     for name, b in along["backends"].items():
         assert b["verdict"] in HONEST, (name, b["detail"])
     for name in ("sympy.lambdify", "torch.autograd", "jax.grad", "tape.reverse", "taylor.forward",
@@ -39,41 +39,43 @@ def test_the_directional_derivative_is_the_gradient_dotted_with_v(text, directio
 
 def test_json_names_the_direction_and_the_points(capsys):
     result = _json(capsys, "x*y", "--direction", "-1,2", "--at", "x=3,y=4")
-    assert set(result) == {"expression", "kind", "variables", "direction", "derivative", "points",
-                           "reference", "reference_status", "reference_notes", "backends"}
-    assert result["kind"] == "directional" and result["variables"] == ["x", "y"]
+    assert set(result) == {"schema", "lab_version", "ok", "counts", "expression", "mode", "variables",
+                           "wrt", "order", "direction", "derivative", "points", "reference", "backends"}
+    assert result["mode"] == "directional" and result["variables"] == ["x", "y"]
     assert result["direction"] == {"x": -1.0, "y": 2.0}
     assert result["points"] == [{"x": 3.0, "y": 4.0}]
-    assert result["reference"] == [-4.0 + 6.0]  # ∇(xy) = (y, x) = (4, 3)
+    assert result["reference"]["values"] == [-4.0 + 6.0]  # ∇(xy) = (y, x) = (4, 3)
     assert result["derivative"] == "2*x - y"
     b = result["backends"]["torch.autograd"]
-    assert set(b) == {"values", "max_error", "tolerance", "verdict", "point_verdicts",
-                      "point_tolerances", "detail"}
+    assert set(b) == {"family", "values", "error_estimate", "max_error", "tolerance", "verdict", "ok",
+                      "point_verdicts", "point_errors", "point_tolerances", "compile_seconds",
+                      "compute_seconds", "peak_rss_mb", "detail"}
 
 
 def test_named_and_positional_vectors_agree_and_constants_are_allowed(capsys):
     named = _json(capsys, "x*exp(y)", "--direction", "y=log2(8),x=sqrt(2)", "--at", "x=1,y=0")
     positional = _json(capsys, "x*exp(y)", "--direction", "sqrt(2),3", "--at", "x=1,y=0")
     assert named["direction"] == positional["direction"] == {"x": 2**0.5, "y": 3.0}
-    assert named["reference"] == positional["reference"] == pytest.approx([2**0.5 + 3.0], rel=1e-15)
+    assert (named["reference"]["values"] == positional["reference"]["values"]
+            == pytest.approx([2**0.5 + 3.0], rel=1e-15))
 
 
 def test_one_variable_is_a_scaled_derivative(capsys):
     result = _json(capsys, "sin(x)", "--direction", "3", "--at", "0,pi/3")
-    assert np.allclose(result["reference"], [3.0, 1.5], rtol=1e-15)
+    assert np.allclose(result["reference"]["values"], [3.0, 1.5], rtol=1e-15)
 
 
 def test_kinks_along_and_across_the_direction(capsys):
     # max(x, y) at x = y has no gradient, but along (1, 1) it is x + t: derivative 1.
     result = _json(capsys, "max(x, y)", "--direction", "1,1", "--at", "x=2,y=2")
-    assert result["reference_status"] == ["exact"] and result["reference"] == [1.0]
+    assert result["reference"]["status"] == ["exact"] and result["reference"]["values"] == [1.0]
     # Across the kink it has none: undefined for the reference and every method.
     result = _json(capsys, "max(x, y)", "--direction", "1,0", "--at", "x=2,y=2;x=3,y=2")
-    assert result["reference_status"] == ["undefined", "exact"]
+    assert result["reference"]["status"] == ["undefined", "exact"]
     for name, b in result["backends"].items():
         assert b["verdict"] == "unsupported" or b["point_verdicts"][0] == "undefined", name
     result = _json(capsys, "atanh(x*y)", "--direction", "1,1", "--at", "x=2,y=1")
-    assert result["reference_status"] == ["undefined"]
+    assert result["reference"]["status"] == ["undefined"]
 
 
 @pytest.mark.parametrize(("argv", "why"), [
@@ -110,4 +112,4 @@ def test_a_constant_expression_has_no_direction(capsys):
 
 def test_a_negative_first_component_is_read_as_a_value(capsys):
     result = _json(capsys, "x*y", "--direction", "-1,-2", "--at", "x=1,y=1")
-    assert result["direction"] == {"x": -1.0, "y": -2.0} and result["reference"] == [-3.0]
+    assert result["direction"] == {"x": -1.0, "y": -2.0} and result["reference"]["values"] == [-3.0]

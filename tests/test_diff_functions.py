@@ -53,8 +53,8 @@ KNOWN = [
 def test_known_derivatives_of_the_new_functions(text, x, expected, capsys):
     rc, result = _diff(capsys, text, "--at", repr(x))
     assert rc == 0
-    assert result["reference_status"] == ["exact"]
-    assert result["reference"][0] == pytest.approx(expected, rel=1e-14)
+    assert result["reference"]["status"] == ["exact"]
+    assert result["reference"]["values"][0] == pytest.approx(expected, rel=1e-14)
     verdicts = {name: b["verdict"] for name, b in result["backends"].items()}
     assert set(verdicts.values()) <= HONEST, verdicts
     for name in ("sympy.lambdify", "torch.autograd", "jax.grad", "tape.reverse", "taylor.forward"):
@@ -73,7 +73,7 @@ def test_outside_the_domain_the_verdict_is_undefined(text, outside, capsys):
     at = ",".join(map(repr, [*outside, 1.5 if text.startswith("acosh") else 0.5]))
     rc, result = _diff(capsys, text, "--at", at)
     assert rc == 0
-    assert result["reference_status"] == ["undefined"] * len(outside) + ["exact"]
+    assert result["reference"]["status"] == ["undefined"] * len(outside) + ["exact"]
     for name, b in result["backends"].items():
         assert b["point_verdicts"][: len(outside)] == ["undefined"] * len(outside) or \
             b["verdict"] == "unsupported", name
@@ -93,9 +93,9 @@ def test_outside_the_domain_the_verdict_is_undefined(text, outside, capsys):
 def test_at_a_kink_the_verdict_is_undefined(text, wrt, at, kinks, order, capsys):
     rc, result = _diff(capsys, text, "--wrt", wrt, "--at", at, "--order", str(order))
     assert rc == 0
-    assert result["reference_status"][:kinks] == ["undefined"] * kinks
-    assert set(result["reference_status"][kinks:]) == {"exact"}
-    assert all("kink" in result["reference_notes"][str(i)] for i in range(kinks))
+    assert result["reference"]["status"][:kinks] == ["undefined"] * kinks
+    assert set(result["reference"]["status"][kinks:]) == {"exact"}
+    assert all("kink" in result["reference"]["notes"][str(i)] for i in range(kinks))
     for name, b in result["backends"].items():
         if b["verdict"] != "unsupported":
             assert b["point_verdicts"][:kinks] == ["undefined"] * kinks, name
@@ -110,7 +110,7 @@ def test_a_kink_can_be_failed_by_a_wrong_value():
     case = Case("t", Function("relu", parsed.expr, parsed.variables, wrong), "derivative",
                 np.array([0.0, 2.0]))
     [row] = list(check_case(case, select(["tape"])))
-    assert row.verdict == "disagree" and "point 1" in row.detail
+    assert row.verdict == "disagree" and "x = 2" in row.detail
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
@@ -126,8 +126,8 @@ def test_the_tape_and_forward_mode_implement_the_new_functions(order):
 def test_constant_expressions_with_the_new_functions_are_points(capsys):
     rc, result = _diff(capsys, "sin(x)", "--at", "log2(8),asinh(0),expm1(0)+log10(1000),erf(0)")
     assert rc == 0
-    assert result["points"] == [3.0, 0.0, 3.0, 0.0]
-    assert np.allclose(result["reference"], np.cos([3.0, 0.0, 3.0, 0.0]), rtol=1e-15)
+    assert [p["x"] for p in result["points"]] == [3.0, 0.0, 3.0, 0.0]
+    assert np.allclose(result["reference"]["values"], np.cos([3.0, 0.0, 3.0, 0.0]), rtol=1e-15)
 
 
 @pytest.mark.parametrize(("text", "x", "expected"), [
@@ -140,7 +140,7 @@ def test_constant_expressions_with_the_new_functions_are_points(capsys):
 def test_integer_exponents_above_64(text, x, expected, capsys):
     rc, result = _diff(capsys, text, "--at", repr(x))
     assert rc == 0
-    assert result["reference"][0] == pytest.approx(expected, rel=1e-12)
+    assert result["reference"]["values"][0] == pytest.approx(expected, rel=1e-12)
     verdicts = {name: b["verdict"] for name, b in result["backends"].items()}
     assert set(verdicts.values()) <= HONEST, verdicts
     for name in ("sympy.lambdify", "torch.autograd", "jax.jit", "tape.reverse", "taylor.forward"):
@@ -159,8 +159,8 @@ def test_a_huge_power_stays_bounded_in_time(capsys):
     assert time.monotonic() - start < 10
     rc, result = _diff(capsys, "x**999", "--at", "1e300,1e-300,-1e-300,1.0001")
     assert rc == 0, {name: b["detail"] for name, b in result["backends"].items()}
-    assert result["reference_status"] == ["overflow", "exact", "exact", "exact"]
-    assert result["reference"][1:3] == [0.0, 0.0]
+    assert result["reference"]["status"] == ["overflow", "exact", "exact", "exact"]
+    assert result["reference"]["values"][1:3] == [0.0, 0.0]
     assert {b["verdict"] for b in result["backends"].values()} <= HONEST
 
 
@@ -191,5 +191,5 @@ def test_sign_of_a_non_obviously_real_argument_is_differentiated(capsys):
     rc, out = _diff(capsys, "abs(log(x))", "--order", "2", "--at", "0.5,2")
     assert rc == 0
     sympy = out["backends"]["sympy.lambdify"]
-    assert sympy["verdict"] == "agree" and out["reference"] == [4.0, -0.25]
+    assert sympy["verdict"] == "agree" and out["reference"]["values"] == [4.0, -0.25]
     assert np.allclose(sympy["values"], [1 / 0.25, -1 / 4])

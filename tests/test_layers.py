@@ -11,14 +11,16 @@ import pytest
 LAB = Path(__file__).resolve().parent.parent / "lab"
 # Lower numbers are imported by higher ones, never the other way round.
 LAYERS = {
-    "errors": 0, "cache": 0, "interrupts": 0,
+    "errors": 0, "cache": 0, "interrupts": 0, "meta": 0,
     "core": 1, "output": 1,
     "exercises": 2, "backends": 2,
-    "check": 3,
-    "studies": 4, "diffusion": 4,
-    "bench": 5,
-    "report": 6,
-    "cli": 7, "__main__": 8,
+    "workers": 3,
+    "check": 4,
+    "studies": 5, "diffusion": 5, "interop": 5,
+    "bench": 6,
+    "report": 7,
+    "api": 8,
+    "cli": 9, "testing": 9, "__main__": 10,
 }
 
 

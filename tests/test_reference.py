@@ -75,8 +75,7 @@ def test_timeout_and_uncertified_are_said(monkeypatch):
     start = time.monotonic()
     ref = value_of("tan(tan(tan(tan(x))))", 0.5, 8, seconds=0.5)
     assert ref.status.tolist() == ["timeout"] and time.monotonic() - start < 5
-    monkeypatch.setattr(reference_module, "DIGITS", (15, 17, 19))
-    reference_module._compiled.cache_clear()
+    monkeypatch.setattr(reference_module, "PRECISIONS", (64, 96))
     assert value_of("sin(x)/x", 1e-12, 4).status.tolist() == ["uncertified"]
 
 
@@ -113,3 +112,75 @@ def test_budget_interrupts_pure_python_and_nests():
 def test_zeros_from_cancellation_are_not_certified_early():
     # At 30 and 60 digits the cancellation of 200 digits gives exactly 0 twice; the value is 0.2.
     assert value_of("sin(x)/x", 1e-50, 4).values[0] == pytest.approx(0.2, rel=1e-15)
+
+
+# --- typed numbers, the condition, underflow ---------------------------------------------------
+
+def test_typed_points_are_exact_and_the_double_is_what_programs_see():
+    parsed = parse("log1p(x)")
+    f = Function("t", parsed.expr, (X,), lambda x: x, domain=parsed.domain)
+    typed = sp.Rational("-0.9999999999999999")
+    ref = reference(f, "derivative", np.array([-0.9999999999999999]), 1, 20, [(typed,)])
+    assert ref.status.tolist() == ["exact"] and ref.values[0] == 1e16  # 1/(1 − 0.9999999999999999)
+    double = sp.Rational(-0.9999999999999999)
+    at_double = float(1 / (1 + double))  # what a float64 program differentiates exactly: 2⁵³
+    assert at_double == 2.0**53
+    # The rounding of the typed point to its double explains that difference: κ covers it.
+    assert ref.condition[0] * EPS >= abs(at_double - 1e16) / (at_double + 1e16)
+    untyped = reference(f, "derivative", np.array([-0.9999999999999999]), 1, 20)
+    assert untyped.values[0] == at_double
+
+
+EPS = 2.0**-52
+
+
+def test_typed_constants_are_rounded_in_the_condition_both_ways():
+    # acosh(x + 1.0000000000000002)' at 0 is 1/sqrt(c² − 1) with c = 1 + 2e-16 exactly: 5e7.
+    # A float64 program holds c as 1 + 2⁻⁵², where the derivative is 2^25.5 ≈ 4.7e7.
+    ref = value_of("acosh(x + 1.0000000000000002)", 0.0)
+    with mpmath.workdps(50):
+        true = mpmath.mpf(1) / mpmath.sqrt(mpmath.mpf("1.0000000000000002") ** 2 - 1)
+    assert ref.values[0] == float(true)
+    program = 1 / np.sqrt((1 + EPS) ** 2 - 1)
+    assert ref.condition[0] * EPS >= abs(program - ref.values[0]) / (program + ref.values[0])
+
+
+@pytest.mark.parametrize("x", [1 - 2.0**-50, 1e-300, 12345.678])
+def test_condition_covers_one_rounding_in_both_directions(x):
+    ref = value_of("1/(1 - x)", x) if x < 1 else value_of("log(x)", x)
+    with mpmath.workdps(80):
+        exact = mpmath.mpf(ref.values[0])
+        for s in (1, -1):
+            moved = mpmath.mpf(x) * (1 + s * mpmath.mpf(2) ** -52)
+            d = 1 / (1 - moved) ** 2 if x < 1 else 1 / moved
+            assert ref.condition[0] * EPS * max(1, abs(exact)) >= abs(d - exact) * (1 - 1e-9)
+
+
+@pytest.mark.parametrize(("text", "order", "at"), [
+    ("exp(x)", 1, -100001.0),
+    ("erf(x)", 2, 400.0),
+    ("exp(-x**2)", 3, 1e10),
+])
+def test_underflow_is_a_value(text, order, at):
+    ref = value_of(text, at, order)
+    assert ref.status.tolist() == ["exact"] and ref.values[0] == 0.0
+
+
+def test_fields_have_a_status_per_entry():
+    parsed = parse("x*y + exp(x)")
+    f = Function("t", parsed.expr, parsed.variables, lambda x: x)
+    for kind, shape in (("gradient", (3, 2)), ("hessian", (3, 2, 2))):
+        ref = reference(f, kind, np.array([[1.0, 2.0], [0.0, 0.0], [-1.0, 3.0]]), 1, 20)
+        assert ref.values.shape == shape and ref.entry_status.shape == shape
+        assert (ref.entry_status == "exact").all() and ref.status.tolist() == ["exact"] * 3
+    assert reference(f, "hessian", np.array([[1.0, 2.0]]), 1, 20).values[0].tolist() == [
+        [float(sp.E), 1.0], [1.0, 0.0]]
+
+
+def test_constants_beyond_float64_are_taken_exactly():
+    # d/dt (1 + 10³⁰⁸t)(2 + 10³⁰⁸t), expanded: 3·10³⁰⁸ + 2·10⁶¹⁶·t, 3e308 at t = 0.
+    t = sp.Symbol("t", real=True)
+    expr = sp.expand((1 + t * 10**308) * (2 + t * 10**308))
+    ref = reference(Function("t", expr, (t,), lambda x: x), "derivative", np.array([0.0, -1e-308]))
+    assert ref.status.tolist() == ["overflow", "exact"]
+    assert ref.values[1] == pytest.approx(1e308, rel=1e-15)

@@ -42,7 +42,11 @@ def _image(path: Path, seed: int, fmt: str | None = None) -> None:
 
 @pytest.fixture
 def tree(tmp_path) -> Path:
-    """The hostile folder. Expected outcome per top-level name is in EXPECTED."""
+    """The hostile folder. Expected outcome per top-level name is in EXPECTED. Beside it, a
+    folder of images that links inside it lead to."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    _image(outside / "private.png", 8)
     root = tmp_path / "tree"
     (root / "cats").mkdir(parents=True)
     (root / "deep" / "a" / "b").mkdir(parents=True)
@@ -62,6 +66,8 @@ def tree(tmp_path) -> Path:
     os.symlink("nowhere.png", root / "dangling.png")
     os.symlink("root1.png", root / "alias.png")
     os.symlink("/dev/null", root / "null.png")
+    os.symlink(outside, root / "usr")  # `DIR/usr -> /usr`: not walked
+    os.symlink("../../outside/private.png", root / "cats" / "private.png")
     buf = io.BytesIO()
     # Noise, so that the scan data (cut below) is most of the file and the header stays whole.
     Image.fromarray(np.random.default_rng(7).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(
@@ -79,7 +85,8 @@ CHECKED = {"root1.png", "cats/a.png", "deep/a/b/c.jpg", f"{MARKUP_DIR}/{MARKUP_F
 SKIPPED = {  # name: a piece of the reason
     "pipe.png": "named pipe", "self": "same folder", "cats/up": "same folder",
     "a.png": "symbolic links", "b.png": "symbolic links", "dangling.png": "No such file",
-    "alias.png": "same file as", "null.png": "character device", "truncated.jpg": "truncated",
+    "alias.png": "same file as", "null.png": "outside the folder", "usr": "outside the folder",
+    "cats/private.png": "outside the folder", "truncated.jpg": "truncated",
     "empty.png": "not an image", "text.png": "not an image", "wide.png": "resized",
     "huge.png": "decompression bomb",
 }
@@ -105,6 +112,20 @@ def test_walk_names_each_entry_once_and_lists_real_paths_first(tree):
     assert sorted(named) == sorted(set(named))  # nothing walked twice
     assert set(named) == on_disk(tree)
     assert "root1.png" in {os.path.relpath(p, tree) for p in listing.files}  # not alias.png
+
+
+def test_links_out_of_the_folder_are_named_and_followed_only_when_asked(tree):
+    listing = walk(tree)
+    outside = str(tree.parent / "outside")
+    assert not [p for p in listing.files if "private" in p]
+    reasons = {os.path.relpath(p, tree): why for p, why in listing.skipped}
+    assert reasons["usr"] == f"a link to {outside}, outside the folder (--follow-links follows it)"
+    assert reasons["null.png"].startswith("a link to /dev/null, outside the folder")
+    followed = walk(tree, follow_links=True)
+    assert {os.path.relpath(p, tree) for p in followed.files} == CHECKED | {
+        "truncated.jpg", "empty.png", "text.png", "wide.png", "huge.png", "cats/private.png"}
+    reasons = {os.path.relpath(p, tree): why for p, why in followed.skipped}
+    assert "same file as" in reasons["usr/private.png"] and reasons["null.png"] == "a character device"
 
 
 def test_open_folder_accounts_for_every_entry(tree):

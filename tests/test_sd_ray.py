@@ -245,7 +245,7 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(reference, folde
     # a stray temporary file. Neither may be trusted.
     listing = list_source(folder)
     fingerprint = corpus.model_fingerprint(open_model(str(model), need_safety=True), "float32")
-    parts = plan(listing.files + [p for p, _ in listing.skipped], 6, fingerprint)
+    parts = plan(listing.entries(), 6, fingerprint)
     missing = next(p for p in parts if p.name not in kept)
     whole = (reference[0].store.parts_folder / missing.name).read_bytes()
     (store.parts_folder / missing.name).write_bytes(whole[: len(whole) // 2])
@@ -273,14 +273,18 @@ def test_a_list_file_through_the_command_line(ray_session, folder, model, tmp_pa
     for name in ("img01.png", "img02.png", "img04.png", "empty.png"):
         shutil.copy(folder / name, here / name)
     lines = ["img01.png", "img02.png", f"{here}/img04.png", "", "img01.png", "missing.png", "sub",
-             "empty.png"]
+             "empty.png", f"{here}/img02.png", "./img01.png"]
     source = here / "list.txt"
     source.write_bytes(b"\r\n".join(os.fsencode(p) for p in lines) + b"\n")
     args = ["sd", "safety", str(source), "--engine", "ray", "--out", str(tmp_path / "out"),
             "--model", str(model), "--workers", "1", "--part-size", "3"]
     assert main([*args, "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert "note: 2 repeated lines of" in captured.err  # img01.png, and img02.png by its full path
     assert (data["listed"], data["checked"], data["unreadable"]) == (7, 3, 4)
+    rows = read_results(tmp_path / "out" / "safety")
+    assert len({r["path"] for r in rows}) == len(rows) == 7  # one row per path
     reasons = {os.path.basename(i["path"]): i["reason"] for i in data["unreadable_files"]}
     assert reasons == {"img01.png": f"the same file as {here / 'img01.png'}",
                        "missing.png": "cannot follow (No such file or directory)",
@@ -326,13 +330,80 @@ def test_a_bad_source_is_one_line(monkeypatch, tmp_path, capsys, make, engine, p
     assert err.count("\n") == 1 and piece in err, err
 
 
-def test_parts_are_keyed_by_their_paths_and_the_model(tmp_path):
-    paths = [f"/x/{i}.png" for i in range(7)]
-    a, b = plan(paths, 3, "model a"), plan(paths, 3, "model b")
+def test_parts_are_keyed_by_their_paths_their_files_and_the_model(tmp_path):
+    entries = [(f"/x/{i}.png", f"{100 + i}:1:1:{i}") for i in range(7)]
+    a, b = plan(entries, 3, "model a"), plan(entries, 3, "model b")
     assert [len(p.paths) for p in a] == [3, 3, 1] and [p.start for p in a] == [0, 3, 6]
-    assert [p.name for p in a] == [p.name for p in plan(paths, 3, "model a")]
+    assert [p.paths for p in a] == [[f"/x/{i}.png" for i in chunk] for chunk in ([0, 1, 2],
+                                                                                [3, 4, 5], [6])]
+    assert [p.name for p in a] == [p.name for p in plan(entries, 3, "model a")]
     assert not {p.name for p in a} & {p.name for p in b}
-    assert plan(paths[:6] + ["/x/other.png"], 3, "model a")[:2] == a[:2]
+    assert plan(entries[:6] + [("/x/other.png", "1:1:1:1")], 3, "model a")[:2] == a[:2]
+    changed = plan(entries[:4] + [("/x/4.png", "5:2:2:4")] + entries[5:], 3, "model a")
+    assert (changed[0], changed[2]) == (a[0], a[2]) and changed[1].name != a[1].name
+    skipped = plan(entries[:6] + [("/x/6.png", "skipped: a named pipe")], 3, "model a")
+    assert skipped[2].name != a[2].name
+
+
+def test_a_files_identity_changes_with_its_content(tmp_path):
+    image = tmp_path / "a.png"
+    image.write_bytes(b"x" * 100)
+    listed = list_source(tmp_path).entries()
+    assert list_source(tmp_path).entries() == listed  # unchanged: the same key
+    os.utime(image, ns=(1, 1))  # the same bytes, other times (as `cp -p` of another file gives)
+    before = list_source(tmp_path).entries()
+    assert before != listed
+    image.write_bytes(b"y" * 50)  # truncated in place
+    assert list_source(tmp_path).entries() != before
+
+
+def test_a_rerun_checks_again_the_files_that_changed(ray_session, folder, model, tmp_path):
+    source = tmp_path / "images"
+    source.mkdir()
+    for name in sorted(n for n in os.listdir(folder) if n.startswith("img"))[:8]:
+        shutil.copy(folder / name, source / name)
+    first = ray_run(source, tmp_path / "out", model, part_size=3)
+    assert first.accounting.checked == 8 and first.accounting.complete
+    names = sorted(os.listdir(source))
+    data = (source / names[0]).read_bytes()
+    (source / names[0]).write_bytes(data[: len(data) // 3])  # truncated
+    (source / names[1]).write_text("no longer an image")
+    again = ray_run(source, tmp_path / "out", model, part_size=3)
+    acc = again.accounting
+    assert (acc.parts_reused, acc.parts_written) == (2, 1)
+    assert (acc.checked, acc.unreadable) == (6, 2) and acc.complete and acc.balanced
+    rows = {os.path.basename(r["path"]): r for r in read_results(tmp_path / "out" / "safety")}
+    assert len(rows) == 8 and rows[names[1]]["reason"] == "not an image format PIL reads"
+    assert rows[names[0]]["status"] == "unreadable" and rows[names[2]]["status"] == "checked"
+
+
+def test_one_run_at_a_time_per_out(monkeypatch, folder, model, tmp_path, capsys):
+    monkeypatch.setattr(corpus.RaySession, "ensure", lambda self: pytest.fail("Ray was started"))
+    out = tmp_path / "out"
+    store = PartStore.open(out)
+    with store.locked():  # another run, here or elsewhere, writing into the same --out
+        (store.parts_folder / "part-000000-0123456789abcdef.parquet").write_bytes(b"its part")
+        assert main(["sd", "safety", str(folder), "--engine", "ray", "--out", str(out), "--model",
+                     str(model)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is being written by lab (process" in err, err
+        assert os.listdir(store.parts_folder) == ["part-000000-0123456789abcdef.parquet"]
+    with store.locked():  # taken again once the first run let go
+        pass
+
+
+@pytest.mark.parametrize("out, piece", [("", "--out is empty"), ("SOURCE", "is inside"),
+                                        ("SOURCE/results", "is inside")])
+def test_out_inside_the_source_or_empty_is_refused(monkeypatch, tmp_path, capsys, out, piece):
+    monkeypatch.setattr(corpus.RaySession, "ensure", lambda self: pytest.fail("Ray was started"))
+    source = make_images(tmp_path / "images", 3)
+    monkeypatch.chdir(tmp_path)
+    out = out.replace("SOURCE", str(source))
+    assert main(["sd", "safety", str(source), "--engine", "ray", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and piece in err, err
+    assert sorted(os.listdir(tmp_path)) == ["images"]
+    assert not (source / "safety").exists() and not (source / "results").exists()
 
 
 def test_help_and_argument_errors_do_not_import_ray():
@@ -363,10 +434,15 @@ sys.exit(main())
 """
 
 
-def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tmp_path, signum):
     source = make_images(tmp_path / "many", 40, seed=3)
     out = tmp_path / "out"
     temp = Path(tempfile.mkdtemp(prefix="t", dir="/tmp"))  # Ray's sockets need a short path
+    # What a run killed outright leaves: its Ray folder, whose lock nobody holds any more.
+    (temp / "lab-ray-k1lled00").mkdir()
+    (temp / "lab-ray-k1lled00" / "lab.lock").write_text("")
+    (temp / "lab-ray-k1lled00" / "session_latest").mkdir()
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {"TMPDIR": str(temp)}
     proc = subprocess.Popen([sys.executable, "-c", SLOW_LAB, "sd", "safety", str(source), "--engine",
                              "ray", "--out", str(out), "--model", str(model), "--workers", "1",
@@ -377,7 +453,7 @@ def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tm
         while not list((out / "safety" / "parts").glob("part-*.parquet")):
             assert proc.poll() is None and time.monotonic() < end, proc.stderr.read().decode()
             time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=120)
         left = os.listdir(temp)
     finally:
@@ -385,13 +461,14 @@ def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tm
         shutil.rmtree(temp, ignore_errors=True)
     assert proc.returncode == 130, err.decode()
     assert err.decode().splitlines()[-1] == "lab sd: interrupted"
-    assert left == []  # Ray stopped, and its temporary folder removed
+    assert "Aborted" not in err.decode() and "Traceback" not in err.decode()
+    assert left == []  # Ray stopped, its temporary folder and the killed run's removed
     stopped = json.loads((out / "safety" / ACCOUNTING).read_text())
     assert not stopped["complete"] and stopped["balanced"] and stopped["pending"] > 0
     # Every file left is a part a rerun trusts (whole, and named for these files and this model).
     listing = list_source(source)
     fingerprint = corpus.model_fingerprint(open_model(str(model), need_safety=True), "float32")
-    parts = {p.name: p for p in plan(listing.files, 8, fingerprint)}
+    parts = {p.name: p for p in plan(listing.entries(), 8, fingerprint)}
     store = PartStore(out / "safety")
     left_parts = [parts[f.name] for f in store.parts_folder.iterdir()]
     assert len(left_parts) == stopped["parts_written"] >= 1

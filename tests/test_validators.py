@@ -7,6 +7,7 @@ import pytest
 import torch
 from jax.test_util import check_grads
 
+from lab.backends import jaxconfig  # noqa: F401  (float64 JAX)
 from lab.exercises import all_cases
 
 CASES = all_cases()

@@ -1,6 +1,7 @@
 """The registry of ways to differentiate. Adding a backend = one module with `METHODS` + one entry
-in `MODULES` and `VARIANTS`. Backends are imported only when their methods are asked for, so that
-naming and validating them costs nothing (torch and JAX take seconds to import)."""
+in `MODULES`, `VARIANTS` and `FAMILIES` (or one `register` call). Backends are imported only where
+their methods run — in a worker process of their own library (`WORKERS`), or in-process through
+`select` — so that naming and validating them costs nothing (torch and JAX take seconds to import)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,36 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "casadi": ("sx", "codegen"),
     "numdifftools": ("richardson",),
 }
+FAMILIES: dict[str, Family] = {
+    "sympy": "exact", "symengine": "exact", "finite": "numerical", "numdifftools": "numerical",
+    "torch": "ad", "jax": "ad", "tape": "ad", "taylor": "ad", "tensorflow": "ad", "autograd": "ad",
+    "casadi": "ad",
+}
+# The worker process each backend runs in: one per library; those that need only numpy and SymPy
+# share one. torch.compile has its own, so that its compiles run beside torch's other variants.
+WORKERS: dict[str, str] = {"sympy": "numpy", "finite": "numpy", "tape": "numpy", "taylor": "numpy",
+                           "torch.compile": "torch.compile"}
+# What to install when a backend's library is missing: the extra of the distribution that has it.
+EXTRAS: dict[str, str] = {"tensorflow": "backends", "autograd": "backends", "symengine": "backends",
+                          "casadi": "backends", "numdifftools": "backends"}
+DISTRIBUTION = "difflab"
 BACKENDS: tuple[str, ...] = tuple(MODULES)
+
+
+def register(backend: str, module: str, variants: tuple[str, ...], family: Family = "ad") -> None:
+    """Add a backend: `module` defines METHODS with these variants. For one's own methods (and the
+    tests' deliberately broken ones); they run in a worker of their own like the others."""
+    global BACKENDS
+    MODULES[backend], VARIANTS[backend], FAMILIES[backend] = module, tuple(variants), family
+    BACKENDS = tuple(MODULES)
+
+
+def unregister(backend: str) -> None:
+    """Remove a backend `register` added."""
+    global BACKENDS
+    for table in (MODULES, VARIANTS, FAMILIES):
+        table.pop(backend, None)
+    BACKENDS = tuple(MODULES)
 
 
 def methods_of(backend: str) -> tuple[Method, ...]:
@@ -44,13 +74,39 @@ def methods_of(backend: str) -> tuple[Method, ...]:
     return importlib.import_module(MODULES[backend]).METHODS
 
 
+def labels(names: list[str] | None = None) -> list[str]:
+    """The labels ("backend.variant") that `names` select, in registry order, importing nothing:
+    a backend name selects all its variants; no names select every one."""
+    return [f"{b}.{v}" for b in BACKENDS for v in VARIANTS[b]
+            if not names or b in names or f"{b}.{v}" in names]
+
+
 def select(names: list[str] | None = None) -> list[Method]:
     """The methods named by backend ("finite") or backend.variant ("finite.central"); all when
-    `names` is empty. Only the backends named are imported."""
+    `names` is empty. Only the backends named are imported, in this process."""
     wanted = [b for b in BACKENDS if not names or b in names
               or any(f"{b}.{v}" in names for v in VARIANTS[b])]
     return [m for b in wanted for m in methods_of(b)
             if not names or m.backend in names or m.label in names]
+
+
+def backend_of(label: str) -> str:
+    """The backend of a label ("torch.func.jacrev" → "torch")."""
+    return next(b for b in sorted(BACKENDS, key=len, reverse=True) if label.startswith(f"{b}."))
+
+
+def worker_of(label: str) -> str:
+    """The worker group a method runs in."""
+    backend = backend_of(label)
+    return WORKERS.get(label) or WORKERS.get(backend, backend)
+
+
+def install_hint(module: str) -> str:
+    """How to install what the backend in `module` needs."""
+    backend = next((b for b, m in MODULES.items() if m == module), "")
+    extra = EXTRAS.get(backend)
+    return (f"install it with: pip install '{DISTRIBUTION}[{extra}]'" if extra
+            else f"install it with: pip install {DISTRIBUTION}")
 
 
 def valid_names() -> list[str]:
@@ -64,5 +120,7 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["BACKENDS", "EPS", "METHODS", "Estimated", "Family", "Method", "Unsupported", "compute",
-           "select", "valid_names"]
+__all__ = ["BACKENDS", "EPS", "FAMILIES", "METHODS", "Estimated", "Family", "Method", "Unsupported",
+           "backend_of", "compute", "install_hint", "labels", "register", "select", "unregister",
+           "valid_names",
+           "worker_of"]

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from lab.core.cases import Function, Kind
-from lab.core.compare import estimated_error, rounding_error
+from lab.core.compare import ROUNDING, Policy
 from lab.core.reference import Reference
 from lab.errors import Unsupported
 
@@ -41,6 +41,9 @@ class Method:
     backend: str = ""
     variant: str = ""
     family: Family = "ad"
+    # Whether the first call compiles or traces (jit, torch.compile, tf.function, generated C): a
+    # worker then runs it twice, timing the first call as the compile phase.
+    compiles: bool = False
 
     @property
     def label(self) -> str:
@@ -66,10 +69,14 @@ class Method:
             return Estimated(np.stack([r.values for r in results]), np.stack([r.error for r in results]))
         return np.stack([np.asarray(r, dtype=np.float64) for r in results])
 
+    def policy(self, order: int) -> Policy:
+        """How close to the exact derivative of order `order` this method should come: rounding of
+        its inputs (ε·κ) for exact and AD methods, or its own estimate when it gives one."""
+        return ROUNDING
+
     def expected_error(self, order: int, ref: Reference, estimate: np.ndarray | None = None) -> np.ndarray:
-        """The error (in units of ρ) this method should reach at each value of `ref`: rounding of
-        its inputs (ε·κ) for exact and AD methods, or its own `estimate` when it gives one."""
-        return rounding_error(ref) if estimate is None else estimated_error(ref, estimate)
+        """The error (in units of ρ) this method should reach at each value of `ref`."""
+        return self.policy(order).expected(ref, estimate)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"

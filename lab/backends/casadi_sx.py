@@ -133,6 +133,7 @@ class CasadiSX(Vectorized):
 
     def __init__(self, variant: str, codegen: bool):
         self.variant, self.codegen = variant, codegen
+        self.compiles = codegen
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
         g = compiled(f.expr, f.variables, "derivative", order, self.codegen)

@@ -19,8 +19,7 @@ from sympy.calculus.finite_diff import finite_diff_weights
 
 from lab.backends.base import EPS, Estimated, Method, Unsupported
 from lab.core.cases import Function
-from lab.core.compare import estimated_error, stencil_error
-from lab.core.reference import Reference
+from lab.core.compare import Policy
 
 
 def forward_offsets(order: int) -> tuple[int, ...]:
@@ -75,11 +74,10 @@ class Stencil(Method):
     def __init__(self, variant: str, offsets: Callable[[int], tuple[int, ...]], accuracy: int):
         self.variant, self.offsets, self.accuracy = variant, offsets, accuracy
 
-    def expected_error(self, order: int, ref: Reference, estimate=None) -> np.ndarray:
+    def policy(self, order: int) -> Policy:
         """Rounding at the chosen step (see the module docstring) plus the estimated truncation."""
         weight_sum = float(np.abs(weights(self.offsets(order), order)).sum())
-        rounding = stencil_error(ref, weight_sum, self.accuracy, order)
-        return rounding if estimate is None else rounding + estimated_error(ref, estimate)
+        return Policy("stencil", weight_sum, self.accuracy, order)
 
     def apply(self, g: Callable, x: np.ndarray, order: int, direction: np.ndarray | None,
               step_order: int | None = None, scale: float = 1.0):
@@ -144,14 +142,13 @@ class ComplexStep(Method):
             raise Unsupported(f"complex step gives derivatives of order 1 and 2 only (order "
                               f"{order} would need multicomplex numbers)")
 
-    def expected_error(self, order: int, ref: Reference, estimate=None) -> np.ndarray:
+    def policy(self, order: int) -> Policy:
         """Order 1: rounding only. Order 2: the formula's rounding at its step (as for a stencil of
         accuracy 4 and two unit weights, relative to max(1, |f|)) plus Richardson's estimate of
         the truncation from the same formula at twice the step."""
         if order == 1:
-            return super().expected_error(order, ref, estimate)
-        rounding = stencil_error(ref, 2.0, self.accuracy, self.rounding_order)
-        return rounding if estimate is None else rounding + estimated_error(ref, estimate)
+            return super().policy(order)
+        return Policy("stencil", 2.0, self.accuracy, self.rounding_order)
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray | Estimated:
         self._check(f, order)
@@ -226,12 +223,10 @@ class Adaptive(Method):
 
     backend, variant, family = "finite", "adaptive", "numerical"
 
-    def expected_error(self, order: int, ref: Reference, estimate=None) -> np.ndarray:
+    def policy(self, order: int) -> Policy:
         """Its own estimate, but never better than a central difference's expected error: the
         estimate is the change between its last two extrapolations, which can be optimistic."""
-        central = stencil_error(ref, float(np.abs(weights(central_offsets(order), order)).sum()), 2,
-                                order)
-        return central if estimate is None else np.maximum(central, estimated_error(ref, estimate))
+        return Policy("adaptive", float(np.abs(weights(central_offsets(order), order)).sum()), 2, order)
 
     @staticmethod
     def _initial_step(x: np.ndarray) -> float:

@@ -10,7 +10,6 @@ uses the nearest double of every constant anyway (the exact reference does not).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import sympy as sp
@@ -75,24 +74,34 @@ def folded(expr: sp.Expr) -> sp.Expr:
                         lambda e: sp.Float(float(e), 17))
 
 
+class _PerLibrary(dict):
+    """expr lambdified for each kind of array a program may be given, each on first use: SymPy
+    imports a library to lambdify for it, and a worker process should load only its own."""
+
+    def __init__(self, variables: tuple[sp.Symbol, ...], expr: sp.Expr):
+        super().__init__()
+        self.variables, self.expr = variables, folded(expr)
+
+    def __missing__(self, library: str) -> Callable:
+        v, e = self.variables, self.expr
+        if library in ("numpy", "torch", "jax"):
+            made = sp.lambdify(v, e, modules=[_library_functions(library), library])
+        elif library == "tape":
+            made = sp.lambdify(v, e, modules=[_tape_table(), "numpy"])
+        elif library == "taylor":
+            made = sp.lambdify(v, e, modules=[{name: getattr(taylor.ops, name) for name in
+                                               TAYLOR_FUNCTIONS}, "numpy"])
+        elif library == "tensorflow":
+            made = _tensorflow_program(v, e)
+        else:
+            made = sp.lambdify(v, e, modules=[_autograd_table(), "numpy"])
+        self[library] = made
+        return made
+
+
 def _per_library(variables: tuple[sp.Symbol, ...], expr: sp.Expr) -> dict[str, Callable]:
-    """expr lambdified once for each kind of array a program may be given."""
-    expr = folded(expr)
-    taylor_table = {name: getattr(taylor.ops, name) for name in TAYLOR_FUNCTIONS}
-    return {**{m: sp.lambdify(variables, expr, modules=[_library_functions(m), m])
-               for m in ("numpy", "torch", "jax")},
-            "tape": sp.lambdify(variables, expr, modules=[_tape_table(), "numpy"]),
-            "taylor": sp.lambdify(variables, expr, modules=[taylor_table, "numpy"]),
-            # Lambdified on first use: SymPy imports the library to lambdify for it.
-            "tensorflow": _on_first_call(lambda: _tensorflow_program(variables, expr)),
-            "autograd": _on_first_call(
-                lambda: sp.lambdify(variables, expr, modules=[_autograd_table(), "numpy"]))}
-
-
-def _on_first_call(make: Callable[[], Callable]) -> Callable:
-    """A function that calls `make()` once, when first called, then what it made."""
-    made = functools.cache(make)
-    return lambda *args: made()(*args)
+    """expr lambdified once for each kind of array a program may be given (on first use)."""
+    return _PerLibrary(variables, expr)
 
 
 def _tensorflow_program(variables: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable:

@@ -34,6 +34,7 @@ class Jax(Vectorized):
 
     def __init__(self, variant: str, mode: str, jit: bool):
         self.variant, self.mode, self.jit = variant, mode, jit
+        self.compiles = jit
 
     def _run(self, f: Function, x: np.ndarray, kind: str, order: int = 1) -> np.ndarray:
         g = transformed(f.program, kind, order, self.mode, self.jit)

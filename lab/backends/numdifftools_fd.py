@@ -21,19 +21,9 @@ from collections.abc import Callable
 import numdifftools as nd
 import numpy as np
 
-from lab.backends.base import EPS, Estimated, Method
+from lab.backends.base import Estimated, Method
 from lab.core.cases import Function
-from lab.core.compare import ROUNDING_ULPS, estimated_error, rounding_error
-from lab.core.reference import Reference
-
-
-def primal_rounding(ref: Reference) -> np.ndarray:
-    """ROUNDING_ULPS·ε·max(1, |f|) / max(1, |f⁽ᵏ⁾|) per value, in units of ρ: the rounding of the
-    function values a difference quotient subtracts, relative to the derivative."""
-    primal = np.broadcast_to(ref.primal.reshape(-1, *([1] * (ref.values.ndim - 1))), ref.values.shape)
-    with np.errstate(invalid="ignore"):
-        derivative = np.maximum(1.0, np.nan_to_num(np.abs(ref.values), nan=1.0))
-    return ROUNDING_ULPS * EPS * primal / derivative
+from lab.core.compare import Policy
 
 
 def _estimate(result) -> Estimated:
@@ -67,13 +57,12 @@ def compiled(kind: str, order: int = 1) -> Callable[[Callable, np.ndarray], Esti
 class Richardson(Method):
     backend, variant, family = "numdifftools", "richardson", "numerical"
 
-    def expected_error(self, order: int, ref: Reference, estimate=None) -> np.ndarray:
+    def policy(self, order: int) -> Policy:
         """numdifftools' own estimate, but never below the rounding of the function values it
-        differences (`primal_rounding`): the estimate is the spread of its last extrapolations,
-        which vanishes where they agree exactly (x⁴ − 2x³ at x = 0: 10⁻²¹) though each f(x ± h)
-        carries its rounding."""
-        floor = primal_rounding(ref) + rounding_error(ref)
-        return floor if estimate is None else np.maximum(floor, estimated_error(ref, estimate))
+        differences (`lab.core.compare.primal_rounding`): the estimate is the spread of its last
+        extrapolations, which vanishes where they agree exactly (x⁴ − 2x³ at x = 0: 10⁻²¹) though
+        each f(x ± h) carries its rounding."""
+        return Policy("floored")
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> Estimated:
         return compiled("derivative", order)(f.program, np.asarray(x, dtype=np.float64))

@@ -181,7 +181,7 @@ def traces(program: Callable, kind: str, order: int, shape: tuple) -> int:
 class Traced(Method):
     """The graph tf.function traces: derivatives at all points in one call, the rest per point."""
 
-    backend, variant = "tensorflow", "function"
+    backend, variant, compiles = "tensorflow", "function", True
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
         return to_numpy(traced(f.program, "derivative", order, (None,))(constant(x)))

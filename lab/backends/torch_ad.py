@@ -199,6 +199,16 @@ def run_compiled(what: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         return compute()
 
 
+def _eager_once(f: Function, x: np.ndarray) -> None:
+    """Run the program once outside the compiler: a generated program prepares its torch code on
+    its first call, which Dynamo should not have to trace. Its errors show in the real call."""
+    try:
+        with torch.no_grad(), np.errstate(all="ignore"):
+            f.program(tensor(x))
+    except Exception:  # noqa: BLE001
+        pass
+
+
 class Compiled(Vectorized):
     """torch.compile with the inductor backend (C++ kernels from the system compiler on the CPU).
     Gradients: the compiled program's forward pass and the backward pass AOTAutograd compiles with
@@ -207,13 +217,16 @@ class Compiled(Vectorized):
     support double backward). Each program compiles once, on its first call. Dynamo fails on a
     transform of a program holding a numpy array (the CE Hessian's labels): `unsupported`."""
 
-    backend, variant = "torch", "compile"
+    backend, variant, compiles = "torch", "compile", True
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
+        _eager_once(f, x[:1])
         return run_compiled(f"the order-{order} derivative", lambda: to_numpy(
             compiled(f.program, "derivative", order)(points_tensor(x))))
 
     def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
+        _eager_once(f, x)
+
         def compute():
             t = tensor(x, requires_grad=True)
             (g,) = torch.autograd.grad(compiled(f.program, "gradient", 1)(t), t)
@@ -225,6 +238,7 @@ class Compiled(Vectorized):
         if kind == "gradient":  # one compiled forward and backward pass per point
             return super().at_points(kind, f, points)
         order = 2 if kind == "hessian" else 1
+        _eager_once(f, points[0])
         return run_compiled(f"the {kind}", lambda: to_numpy(
             compiled(f.program, kind, order)(points_tensor(points))))
 

@@ -1,8 +1,8 @@
-"""The k-th derivative of a user's expression by every method, cross-checked at every point.
-
-A thin user of the cross-check: the expression becomes a `Case` (one per set of values of the
-variables held fixed), and each gets the same certified reference, tolerances and verdicts as
-`lab check`.
+"""The derivatives of a typed expression by every method, cross-checked at every point: what
+`lab diff` and `lab.diff` compute. A thin user of the cross-check: the expression becomes one case
+per set of values of the variables held fixed (one case in all for a gradient or Hessian), each
+gets the certified reference, tolerances and verdicts of `lab check`, and the rows of one method
+are merged into one row over all the points.
 
 A directional derivative D_v f(x) is the first derivative of the one-variable function
 g(t) = f(x + t·v) at t = 0, so it is checked exactly like one: every method and the reference see
@@ -13,66 +13,28 @@ reference says `undefined`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import sympy as sp
 
-from lab.backends import Method
-from lab.backends.generated import function_of, vector_function_of
-from lab.check.crosscheck import Row, check_against
+from lab.check.crosscheck import Unit, in_workers
 from lab.core.budget import OverBudget, budget
-from lab.core.cases import Case, Condition
-from lab.core.compare import OK_VERDICTS
+from lab.core.cases import Case, Condition, Function
+from lab.core.compare import Comparison, combined
 from lab.core.expression import Parsed
-from lab.core.reference import Reference, reference
+from lab.core.reference import Reference
+from lab.core.results import Result, Row, Subject
+from lab.workers import Pool
+from lab.workers.protocol import ExpressionCase
 
 SHOW_SECONDS = 2.0  # for the derivative shown to the user; past it, shown unsimplified or not at all
 SIMPLIFY_LIMIT = 200  # operations; beyond that simplify() is not even tried
 SHOW_CHARACTERS = 400  # a longer derivative is shown cut, with its length
-# Which verdict a method gets over several groups of points: the first present, in this order.
-_PRECEDENCE = ("error", "disagree", "timeout", "uncertified", "inaccurate", "agree", "unsupported",
-               "overflow", "undefined")
-
-
-@dataclass
-class MethodResult:
-    """One method over all points: its values, a verdict per point and its overall verdict."""
-
-    values: np.ndarray
-    point_verdicts: list[str]
-    errors: np.ndarray
-    tolerances: np.ndarray
-    verdict: str = "agree"
-    max_error: float | None = None
-    tolerance: float | None = None
-    details: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the verdict is an honest outcome (not a disagreement, error or timeout)."""
-        return self.verdict in OK_VERDICTS
-
-
-@dataclass
-class DiffResult:
-    """Everything `lab diff` computed: the reference at each point and each method's results.
-    For a directional derivative, `direction` holds v and `wrt` is the parameter t of x + t·v."""
-
-    wrt: sp.Symbol
-    order: int
-    derivative: str
-    points: list[dict[sp.Symbol, float]]
-    reference: np.ndarray
-    status: list[str]
-    notes: dict[int, str]
-    methods: dict[str, MethodResult]
-    direction: dict[sp.Symbol, float] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.methods.values())
+MAX_ORDER = 8
+MAX_POINTS = 10_000
+T = sp.Symbol("t_", real=True)  # the parameter of x + t·v; variables typed by users have no "_"
 
 
 def shown_derivative(expr: sp.Expr, wrt: sp.Symbol, order: int) -> str:
@@ -92,7 +54,14 @@ def shown_directional(expr: sp.Expr, direction: dict[sp.Symbol, float]) -> str:
     return _shown(lambda: sp.Add(*[c * sp.diff(expr, x) for x, c in v.items()]))
 
 
-def _shown(derive) -> str:
+def shown_field(expr: sp.Expr, variables: tuple[sp.Symbol, ...], kind: str) -> str:
+    """The gradient or Hessian over `variables` as text, when quick."""
+    if kind == "gradient":
+        return _shown(lambda: sp.Matrix([sp.diff(expr, v) for v in variables]).T)
+    return _shown(lambda: sp.hessian(expr, variables))
+
+
+def _shown(derive: Callable[[], sp.Basic]) -> str:
     """The expression `derive()` gives, as text, simplified when that is quick."""
     try:
         with budget(SHOW_SECONDS, "showing the derivative"):
@@ -121,113 +90,112 @@ def _groups(points: Sequence[dict], wrt: sp.Symbol) -> dict[tuple, list[int]]:
     return groups
 
 
-def _fixed(parsed: Parsed, wrt: sp.Symbol, key: tuple):
+def _fixed(parsed: Parsed, key: tuple):
     """The expression and its domain with the other variables set to the group's exact values."""
     values = {v: sp.Rational(x) for v in parsed.variables for name, x in key if v.name == name}
     domain = tuple(Condition(c.kind, c.expr.xreplace(values), c.what) for c in parsed.domain)
     return parsed.expr.xreplace(values), domain
 
 
-def differentiate_at(parsed: Parsed, wrt: sp.Symbol, order: int, points: list[dict],
-                     methods: list[Method], seconds: float | None) -> DiffResult:
-    """Reference values and every method's values of d^k expr / d wrt^k at each point, with
-    verdicts; `seconds` bounds the reference and each method per group of points."""
-    return _checked(parsed, wrt, order, points, methods, seconds,
-                    shown_derivative(parsed.expr, wrt, order))
+def _unit(text: str, expr, variables: tuple, domain: tuple, kind: str, points: np.ndarray, order: int,
+          names: list[str]) -> Unit:
+    """The case a worker rebuilds; here only its exact parts are used (reference, closed forms)."""
+    recipe = ExpressionCase(text, expr, variables, domain, kind, points, order)
+    function = Function(text, expr, variables, program=None, domain=domain)
+    return Unit(Case("diff", function, kind, points, (order,)), recipe, names)
 
 
-def differentiate_along(parsed: Parsed, direction: dict[sp.Symbol, float], points: list[dict],
-                        methods: list[Method], seconds: float | None) -> DiffResult:
-    """D_v expr = d/dt expr(x + t·v) at t = 0 at each point x, by every method, against the
-    certified reference (v's float64 components taken exactly, as the points' are)."""
-    t = sp.Symbol("t_", real=True)  # variables typed by users have no "_": no collision
-    moved = {x: x + t * sp.Rational(float(c)) for x, c in direction.items()}
-    # g's domain at t = 0 is f's at x: the conditions stay as written, in x.
-    along = Parsed(parsed.expr.xreplace(moved), parsed.variables, parsed.domain)
-    result = _checked(along, t, 1, [{**p, t: 0.0} for p in points], methods, seconds,
-                      shown_directional(parsed.expr, direction))
-    result.points, result.direction = points, direction
-    return result
-
-
-def _checked(parsed: Parsed, wrt: sp.Symbol, order: int, points: list[dict], methods: list[Method],
-             seconds: float | None, shown: str) -> DiffResult:
+def differentiate(text: str, parsed: Parsed, subject: Subject, labels: list[str], pool: Pool,
+                  seconds: float | None, wrt: sp.Symbol | None = None,
+                  direction: dict[sp.Symbol, float] | None = None, progress=None) -> Result:
+    """Every method's values of what `subject` asks at its points, with verdicts, against the
+    certified reference; `seconds` bounds the reference of each group of points."""
+    symbols = {v.name: v for v in (*parsed.variables, *([wrt] if wrt is not None else []))}
+    points = [{symbols[k]: x for k, x in p.items()} for p in subject.points]
     m = len(points)
-    ref_values, status, notes = np.full(m, np.nan), [""] * m, {}
-    per_method: dict[str, list[tuple[list[int], Row]]] = {x.label: [] for x in methods}
-    for key, indices in _groups(points, wrt).items():
-        expr, domain = _fixed(parsed, wrt, key)
-        case = Case("diff", function_of(expr, wrt, "expression", domain), "derivative",
-                    np.array([points[i][wrt] for i in indices], dtype=np.float64), (order,))
-        ref = reference(case.function, "derivative", case.points, order, seconds)
-        _record_reference(ref, indices, ref_values, status, notes)
-        for row in check_against(case, order, ref, methods, seconds):
-            per_method[f"{row.backend}.{row.variant}"].append((indices, row))
-    results = {label: _merged(rows, m) for label, rows in per_method.items()}
-    return DiffResult(wrt, order, shown, points, ref_values, status, notes, results)
+    if subject.mode in ("gradient", "hessian"):
+        x = np.array([[p[v] for v in parsed.variables] for p in points], dtype=np.float64)
+        units = [_unit(text, parsed.expr, parsed.variables, parsed.domain, subject.mode, x, 1,
+                       [subject.point_name(i) for i in range(m)])]
+        indices = [list(range(m))]
+    else:
+        if direction is not None:  # g(t) = f(x + t·v), differentiated at t = 0
+            moved = {x: x + T * sp.Rational(float(c)) for x, c in direction.items()}
+            parsed = Parsed(parsed.expr.xreplace(moved), parsed.variables, parsed.domain)
+            points, wrt = [{**p, T: 0.0} for p in points], T
+        units, indices = [], []
+        for key, group in _groups(points, wrt).items():
+            expr, domain = _fixed(parsed, key)
+            units.append(_unit(text, expr, (wrt,), domain, "derivative",
+                               np.array([points[i][wrt] for i in group], dtype=np.float64),
+                               subject.order, [subject.point_name(i) for i in group]))
+            indices.append(group)
+    checked = in_workers(units, labels, pool, closed_forms=False, seconds=seconds, progress=progress)
+    reference = _merged_reference([c.references[u.orders[0]] for c, u in zip(checked, units, strict=True)],
+                                  indices, m)
+    rows = [_merged([(idx, c.rows[j]) for idx, c in zip(indices, checked, strict=True)], m, text)
+            for j in range(len(labels))]
+    return Result("diff", rows, subject, reference)
 
 
-def _record_reference(ref: Reference, indices: list[int], values, status, notes) -> None:
-    for j, i in enumerate(indices):
-        values[i], status[i] = ref.values[j], str(ref.status[j])
-        if j in ref.reasons:
-            notes[i] = ref.reasons[j]
+def _merged_reference(answers, indices: list[list[int]], m: int) -> Reference:
+    """One reference over all points from the groups' answers (a failed group: its points say why)."""
+    shapes = [a.reference.values.shape[1:] for a in answers if a.status == "reference"]
+    shape = shapes[0] if shapes else ()
+    values, condition = np.full((m, *shape), np.nan), np.ones((m, *shape))
+    status, primal, reasons = np.array(["timeout"] * m, dtype=object), np.ones(m), {}
+    entries = np.full((m, *shape), "timeout", dtype=object)
+    for answer, group in zip(answers, indices, strict=True):
+        if answer.status != "reference":
+            for i in group:
+                status[i] = entries[i] = "timeout" if answer.status == "timeout" else "uncertified"
+                reasons[i] = answer.message
+            continue
+        ref = answer.reference
+        for j, i in enumerate(group):
+            values[i], status[i], condition[i], primal[i] = (ref.values[j], ref.status[j],
+                                                             ref.condition[j], ref.primal[j])
+            entries[i] = ref.entry_status[j] if ref.entry_status is not None else ref.status[j]
+            if j in ref.reasons:
+                reasons[i] = ref.reasons[j]
+    return Reference(values, status.astype(str), condition, primal, reasons,
+                     entry_status=entries.astype(str))
 
 
-def _merged(rows: list[tuple[list[int], Row]], m: int) -> MethodResult:
-    """One method's rows (one per group of points) as a result over all points."""
-    result = MethodResult(np.full(m, np.nan), [""] * m, np.full(m, np.nan), np.full(m, np.nan))
-    for indices, row in rows:
+def _merged(rows: list[tuple[list[int], Row]], m: int, text: str) -> Row:
+    """One method's rows (one per group of points) as one row over all points."""
+    first = rows[0][1]
+    if len(rows) == 1 and len(rows[0][0]) == m and rows[0][0] == list(range(m)):
+        return replace(first, case=text)
+    values = np.full(m, np.nan)
+    errors, tolerances = np.full(m, np.nan), np.full(m, np.nan)
+    verdicts = np.array([""] * m, dtype=object)
+    estimate = np.full(m, np.nan) if any(r.estimate is not None for _, r in rows) else None
+    details, worst = [], (None, None)
+    for group, row in rows:
         c = row.comparison
-        for j, i in enumerate(indices):
-            result.point_verdicts[i] = str(c.value_verdicts[j]) if c is not None else row.verdict
+        for j, i in enumerate(group):
+            verdicts[i] = str(c.value_verdicts[j]) if c is not None else row.verdict
             if row.values is not None:
-                result.values[i], result.errors[i] = row.values[j], c.errors[j]
-                result.tolerances[i] = c.tolerances[j]
-        if row.detail:
-            result.details.append(row.detail)
-        if row.max_error is not None and (result.max_error is None or row.max_error > result.max_error):
-            result.max_error, result.tolerance = row.max_error, row.tolerance
-    verdicts = {row.verdict for _, row in rows}
-    result.verdict = next(v for v in _PRECEDENCE if v in verdicts)
-    return result
+                values[i], errors[i], tolerances[i] = row.values[j], c.errors[j], c.tolerances[j]
+            if estimate is not None and row.estimate is not None:
+                estimate[i] = row.estimate[j]
+        if row.detail and row.detail not in details:
+            details.append(row.detail)
+        if row.max_error is not None and (worst[0] is None or row.max_error > worst[0]):
+            worst = (row.max_error, row.tolerance)
+    verdict = combined(r.verdict for _, r in rows)
+    comparison = Comparison(verdict, worst[0], worst[1], "; ".join(details), errors, verdicts.astype(str),
+                            tolerances)
+    have = any(r.values is not None for _, r in rows)
+    return replace(first, case=text, max_error=worst[0], tolerance=worst[1], verdict=verdict,
+                   detail="; ".join(details), values=values if have else None,
+                   comparison=comparison if have else None, estimate=estimate,
+                   compile_seconds=_total(r.compile_seconds for _, r in rows),
+                   compute_seconds=_total(r.compute_seconds for _, r in rows),
+                   peak_rss=max((r.peak_rss for _, r in rows if r.peak_rss), default=None))
 
 
-@dataclass
-class FieldResult:
-    """`lab diff --gradient` or `--hessian`: the exact values at each point (vectors or matrices)
-    and each method's values, with a verdict per point and overall."""
-
-    kind: str
-    variables: tuple[sp.Symbol, ...]
-    points: list[dict[sp.Symbol, float]]
-    reference: np.ndarray
-    status: list[str]
-    notes: dict[int, str]
-    methods: dict[str, Row]
-
-    def point_verdicts(self, row: Row) -> list[str]:
-        """A verdict per point: the first of _PRECEDENCE among the point's entries."""
-        if row.comparison is None:
-            return [row.verdict] * len(self.points)
-        entries = row.comparison.value_verdicts.reshape(len(self.points), -1)
-        return [next(v for v in _PRECEDENCE if v in set(e)) for e in entries]
-
-    @property
-    def ok(self) -> bool:
-        return all(r.verdict in OK_VERDICTS for r in self.methods.values())
-
-
-def differentiate_field(parsed: Parsed, kind: str, points: list[dict], methods: list[Method],
-                        seconds: float | None) -> FieldResult:
-    """∇expr ("gradient") or ∇²expr ("hessian") over all its variables at each point, by every
-    method, against the certified reference."""
-    variables = parsed.variables
-    x = np.array([[p[v] for v in variables] for p in points], dtype=np.float64)
-    f = vector_function_of(parsed.expr, variables, "expression", parsed.domain)
-    order = 2 if kind == "hessian" else 1
-    case = Case("diff", f, kind, x)
-    ref = reference(f, kind, x, order, seconds)
-    rows = {f"{r.backend}.{r.variant}": r for r in check_against(case, order, ref, methods, seconds)}
-    return FieldResult(kind, variables, points, ref.values, [str(s) for s in ref.status],
-                       dict(ref.reasons), rows)
+def _total(seconds) -> float | None:
+    known = [s for s in seconds if s is not None]
+    return sum(known) if known else None

@@ -6,22 +6,20 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 
 from lab import interrupts
-from lab.cli import bench, check, diff, report, sd
+from lab.cli import bench, check, diff, gradbench, report, sd
 from lab.cli.arguments import Parser
 from lab.errors import LabError
 from lab.output.terminal import fail_line
 
-COMMANDS = (check, diff, report, bench, sd)
+COMMANDS = (check, diff, report, bench, sd, gradbench)
 
 
 def _version() -> str:
-    try:
-        return version("lab")
-    except PackageNotFoundError:  # run from a checkout that was not installed
-        return "unknown"
+    from lab.meta import lab_version
+
+    return lab_version()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 DIFF_OPTIONS = ("-h", "--help", "--wrt", "--order", "--at", "--backend", "--json", "--timeout",
-                "--gradient", "--hessian", "--direction")
+                "--gradient", "--hessian", "--direction", "--jobs", "--compile-timeout", "--deadline",
+                "--memory")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from lab.cli.arguments import check_names
-from lab.output.terminal import escaped, fmt_error, out, progress, table
+from lab.cli.arguments import add_worker_options, check_names
 
 
 def add_parser(sub) -> None:
@@ -18,11 +16,15 @@ def add_parser(sub) -> None:
                        "course erratum), 1 if any row disagrees, errors, times out or is "
                        "uncertified, 2 on bad input.")
     c.add_argument("--exercise", nargs="+", action="extend", metavar="NAME",
-                   help="only these exercises")
+                   help="only these exercises (default: all; --list lists them)")
     c.add_argument("--backend", nargs="+", action="extend", metavar="NAME",
                    help="only these backends (e.g. torch) or variants (e.g. finite.central); "
-                        "closed forms are included only when no backend is named or 'closed_form' is")
-    c.add_argument("--json", action="store_true", help="print a JSON array, one object per row")
+                        "closed forms are included only when no backend is named or 'closed_form' "
+                        "is (default: all)")
+    c.add_argument("--list", action="store_true", help="list the exercises and backends, and stop")
+    c.add_argument("--json", action="store_true",
+                   help="print one JSON object (schema lab.check, documented in the README)")
+    add_worker_options(c, timeout=30.0)
     c.set_defaults(run=run)
 
 
@@ -31,40 +33,47 @@ def run(args: argparse.Namespace) -> int:
     from lab import backends
     from lab.exercises import EXERCISES
 
+    if args.list:
+        return _list(EXERCISES)
     check_names(args.exercise, list(EXERCISES), "exercise")
     check_names(args.backend, backends.valid_names(), "backend")
-    from lab.check.crosscheck import check
-    from lab.exercises import all_cases
+    from lab.api import check
+    from lab.cli.arguments import pool_of
+    from lab.cli.show import print_result
+    from lab.output.terminal import progress
 
-    cases = all_cases(list(dict.fromkeys(args.exercise)) if args.exercise else None)
-    methods = backends.select(args.backend)
-    with progress("cross-checking", len(cases)) as advance:
-        rows = check(cases, methods, closed_forms=not args.backend or "closed_form" in args.backend,
-                     progress=lambda case: advance())
+    pool = pool_of(args)
+    total = _task_count(args, EXERCISES, backends)
+    with progress("cross-checking", total) as advance:
+        result = check(args.exercise, args.backend, workers=pool, progress=lambda _: advance())
     if args.json:
-        print("[\n" + ",\n".join(json.dumps(r.as_json(), allow_nan=False) for r in rows) + "\n]")
+        print(result.to_json())
     else:
-        _print_rows(rows)
-    return 0 if all(r.ok for r in rows) else 1
+        print_result(result)
+    return 0 if result.ok else 1
 
 
-def _print_rows(rows) -> None:
-    def verdict(r):
-        return f"{r.verdict} (expected: course erratum)" if r.expected != "agree" and r.ok else r.verdict
+def _task_count(args, exercises, backends) -> int:
+    from lab.core.cases import order_of
 
-    out.print(table("Cross-check against the exact reference (ρ = |x−y| / max(1, |x|+|y|))",
-                    ["exercise", "case", "backend", "variant", "order", "max ρ", "tolerance",
-                     "verdict"],
-                    [(r.exercise, escaped(r.case), r.backend, escaped(r.variant), r.order,
-                      fmt_error(r.max_error), fmt_error(r.tolerance), verdict(r)) for r in rows]))
-    notes = [r for r in rows if r.detail]
-    if notes:
-        out.print("\n[bold]Notes[/bold]")
-        for r in notes:
-            out.print(escaped(f"- {r.case} / {r.backend}.{r.variant} order {r.order} [{r.verdict}]: "
-                              f"{r.detail}"))
-    bad = [r for r in rows if not r.ok]
-    counts = {v: sum(r.verdict == v for r in rows) for v in dict.fromkeys(r.verdict for r in rows)}
-    summary = ", ".join(f"{n} {v}" for v, n in counts.items())
-    out.print(f"\n{len(rows)} rows: {summary}. "
-              + (f"{len(bad)} unexpected." if bad else "Every row is as expected."))
+    cases = [c for name in (args.exercise or exercises) for c in exercises[name]()]
+    per = len(backends.labels([b for b in args.backend or () if b != "closed_form"] or None)) + 1
+    return sum(len(c.orders if c.kind == "derivative" else (order_of(c.kind),)) * (per + len(c.closed_forms))
+               for c in cases)
+
+
+def _list(exercises) -> int:
+    from lab import backends
+    from lab.output.terminal import out, table
+
+    out.print(table("Exercises", ["exercise", "cases", "what"],
+                    [(name, len(build()), _first_line(build.__doc__)) for name, build in exercises.items()]))
+    out.print(table("Backends", ["backend", "variants", "family", "worker"],
+                    [(b, ", ".join(backends.VARIANTS[b]), backends.FAMILIES[b],
+                      backends.worker_of(f"{b}.{backends.VARIANTS[b][0]}")) for b in backends.BACKENDS]))
+    return 0
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""

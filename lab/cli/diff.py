@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from lab.cli.arguments import check_names
+from lab.cli.arguments import add_worker_options, check_names
 
-MAX_POINTS = 10_000
+MAX_POINTS = 10_000  # (the same bounds as lab.check.diff, kept here so --help imports nothing)
 MAX_ORDER = 8
 
 
@@ -31,13 +31,16 @@ def add_parser(sub) -> None:
                        "          lab diff 'max(x, y)*log1p(y)' --direction 'x=1,y=-1' --at 'x=1,y=2'")
     d.add_argument("expression", metavar="EXPR")
     d.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by (needed when "
-                   "there are several)")
-    d.add_argument("--order", type=int, default=1, metavar="K", help=f"derivative order (1-{MAX_ORDER})")
+                   "there are several; default: the only one)")
+    d.add_argument("--order", type=int, default=1, metavar="K",
+                   help=f"derivative order, 1 to {MAX_ORDER} (default: %(default)s)")
     d.add_argument("--at", default="0.5,1,2", metavar="POINTS",
                    help="points: '0.5,1,2' for one variable, 'x=1,y=2;x=3,y=4' for several; "
-                        f"constant expressions such as pi/2 are allowed; at most {MAX_POINTS}")
+                        f"constant expressions such as pi/2 are allowed; at most {MAX_POINTS} "
+                        "(default: %(default)s)")
     d.add_argument("--backend", nargs="+", action="extend", metavar="NAME",
-                   help="only these backends or variants (e.g. torch, finite.central)")
+                   help="only these backends or variants, e.g. torch finite.central (default: all; "
+                        "`lab check --list` lists them)")
     field = d.add_mutually_exclusive_group()
     field.add_argument("--gradient", action="store_true",
                        help="the gradient over all the variables instead of one derivative")
@@ -47,10 +50,9 @@ def add_parser(sub) -> None:
                        help="the directional derivative d/dt EXPR(x + t*V) at t = 0 (= gradient·V "
                             "where EXPR is differentiable; V is not normalized): '1,2' in the order "
                             "of the variables' names, or 'x=1,y=2'; constant expressions allowed")
-    d.add_argument("--json", action="store_true", help="print one JSON object")
-    d.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                   help="seconds allowed to the exact reference and to each backend (default 10); "
-                        "past it the verdict is 'timeout'")
+    d.add_argument("--json", action="store_true",
+                   help="print one JSON object (schema lab.diff, documented in the README)")
+    add_worker_options(d, timeout=30.0)
     d.set_defaults(run=command)
 
 
@@ -60,6 +62,4 @@ def command(args: argparse.Namespace) -> int:
     from lab.cli.diff_run import run
 
     check_names(args.backend, valid_names(), "backend")
-    field = "gradient" if args.gradient else "hessian" if args.hessian else None
-    return run(args.expression, args.wrt, args.order, args.at, args.backend, args.json, args.timeout,
-               field, args.direction)
+    return run(args)

@@ -4,19 +4,44 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterator
+
+# argparse takes "-1" and "-1.5" for values but "-1.5e1" for an unknown option ("expected one
+# argument"): a number in any notation is a value here (no option of `sd` looks like one).
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@contextlib.contextmanager
+def _sigterm_as_sigint() -> Iterator[None]:
+    """SIGTERM (`kill`, a job scheduler, a container stopping) handled as Ctrl-C is: the run ends
+    in one line with its files whole and Ray stopped, instead of dying mid-write or in Ray's own
+    handler (which aborts with a C++ stack dump)."""
+    handler = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(handler):
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _command(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from lab.errors import LabError
 
-        try:
-            from lab.diffusion import commands
-        except ImportError as e:  # the diffusion extra is not installed
-            raise LabError(f"the diffusion extra is not installed ({e.name}): "
-                           "pip install -e '.[diffusion]'") from None
-        return getattr(commands, name)(args)
+        with _sigterm_as_sigint():
+            try:
+                from lab.diffusion import commands
+            except ImportError as e:  # the diffusion extra is not installed
+                raise LabError(f"the diffusion extra is not installed ({e.name}): "
+                               "pip install -e '.[diffusion]'") from None
+            return getattr(commands, name)(args)
 
     return run
 
@@ -41,6 +66,7 @@ def add_parser(sub) -> None:
     i.set_defaults(run=_command("cmd_inspect"))
 
     s = cmds.add_parser("sample", help="the hand-written sampling loop")
+    s._negative_number_matcher = NEGATIVE_NUMBER  # --guidance -1.5e1
     s.add_argument("--prompt", default="a photograph of an astronaut riding a horse")
     s.add_argument("--seed", type=int, default=0, help="0 to 2**64-1")
     s.add_argument("--steps", type=int, default=33, help="1 up to what the model's scheduler "
@@ -60,7 +86,7 @@ def add_parser(sub) -> None:
                         "Ray Data: resumable Parquet parts under OUT/safety, every file accounted for.")
     f.add_argument("folder", metavar="SOURCE", help="a folder of images (walked recursively); with "
                    "--engine ray also a text file listing one image path per line")
-    f.add_argument("--batch-size", type=int, default=10)
+    f.add_argument("--batch-size", type=int, default=10, help="images per batch, 1 to 256")
     f.add_argument("--out", default="sd-output", metavar="DIR", help="where flagged.png goes "
                    "(plain), or OUT/safety with the result parts and accounting.json (ray)")
     f.add_argument("--json", action="store_true")
@@ -72,5 +98,7 @@ def add_parser(sub) -> None:
                    "model once (default: one per GPU, else one per CPU of the cluster)")
     f.add_argument("--part-size", type=int, metavar="N", help="ray: files per result part, the "
                    "unit a rerun skips when done (default 1000)")
+    f.add_argument("--follow-links", action="store_true", help="also follow symbolic links that "
+                   "lead out of SOURCE (by default they are named and skipped)")
     common(f)
     f.set_defaults(run=_command("cmd_safety"))

@@ -36,7 +36,12 @@ def foreign_library(x) -> str | None:
 def namespace(*xs) -> ModuleType:
     """The namespace whose functions (exp, log, sum, max, abs, logaddexp, zeros_like, asarray …)
     compute on arrays like `xs`: array_api_compat's for the libraries it knows, the numpy-like
-    module of TensorFlow or autograd for theirs."""
+    module of TensorFlow or autograd for theirs, and `lab.core.traced`'s for SymPy symbols (how a
+    user's program is turned into its exact expression)."""
+    from lab.core import traced
+
+    if any(traced.is_symbolic(x) for x in xs):
+        return traced.NAMESPACE
     for x in xs:
         library = foreign_library(x)
         if library is not None:

@@ -16,6 +16,7 @@ itself is above USEFUL (10⁻⁴) a check there proves nothing: the value is `in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,10 +33,18 @@ VERDICTS = ("agree", "disagree", "inaccurate", "undefined", "overflow", "unsuppo
             "uncertified", "error")
 # Verdicts that are honest outcomes, not failures of the lab or of a method that should work.
 OK_VERDICTS = ("agree", "inaccurate", "undefined", "overflow", "unsupported")
-# Which value verdict a row takes: the first present in this order among values that can be checked;
-# values where the derivative is undefined or beyond float64 are skipped.
-_PRECEDENCE = ("disagree", "timeout", "uncertified", "inaccurate", "agree")
+# The one order in which verdicts combine, wherever several meet (the values of a row, the points of
+# a point, the groups of `lab diff`): the first present wins. Failures first; then what was checked;
+# then what could not be: values where the derivative is undefined or beyond float64 are skipped.
+PRECEDENCE = ("error", "disagree", "timeout", "uncertified", "inaccurate", "agree", "unsupported",
+              "overflow", "undefined")
 _SKIPPED = ("undefined", "overflow")
+
+
+def combined(verdicts) -> str:
+    """The verdict several verdicts combine into: the first of PRECEDENCE among them."""
+    present = set(verdicts)
+    return next(v for v in PRECEDENCE if v in present)
 
 
 def rho(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
@@ -67,8 +76,53 @@ def estimated_error(ref: Reference, estimate: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(relative), relative, np.inf) + rounding_error(ref)
 
 
+def primal_rounding(ref: Reference) -> np.ndarray:
+    """ROUNDING_ULPS·ε·max(1, |f|) / max(1, |f⁽ᵏ⁾|) per value, in units of ρ: the rounding of the
+    function values a difference quotient subtracts, relative to the derivative."""
+    primal = _per_value(ref.primal, ref.values)
+    with np.errstate(invalid="ignore"):
+        derivative = np.maximum(1.0, np.nan_to_num(np.abs(ref.values), nan=1.0))
+    return ROUNDING_ULPS * EPS * primal / derivative
+
+
 def _per_value(per_point: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.broadcast_to(per_point.reshape(-1, *([1] * (values.ndim - 1))), values.shape)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The error a method should reach, as data: a worker process states it beside the values it
+    computed and the command's process applies it to the reference (`expected`).
+
+    rounding  ε·(κ + ROUNDING_ULPS), or the method's own estimate when it gives one
+    stencil   a stencil's rounding at its step (`stencil_error` with `weight_sum`, `accuracy`,
+              `order`), plus its own estimate of truncation when it gives one
+    adaptive  its own estimate, never below a central difference's (weights `weight_sum`)
+    floored   its own estimate, never below the rounding of the function values it differences
+    """
+
+    kind: str = "rounding"
+    weight_sum: float = 0.0
+    accuracy: int = 0
+    order: int = 1
+
+    def expected(self, ref: Reference, estimate: np.ndarray | None = None) -> np.ndarray:
+        """The expected error (units of ρ) at each value of `ref`."""
+        own = None if estimate is None else estimated_error(ref, estimate)
+        if self.kind == "rounding":
+            return rounding_error(ref) if own is None else own
+        if self.kind == "floored":
+            floor = primal_rounding(ref) + rounding_error(ref)
+            return floor if own is None else np.maximum(floor, own)
+        rounding = stencil_error(ref, self.weight_sum, self.accuracy, self.order)
+        if self.kind == "stencil":
+            return rounding if own is None else rounding + own
+        if self.kind == "adaptive":
+            return rounding if own is None else np.maximum(rounding, own)
+        raise ValueError(f"unknown tolerance policy {self.kind!r}")
+
+
+ROUNDING = Policy()
 
 
 @dataclass(frozen=True)
@@ -84,55 +138,57 @@ class Comparison:
     tolerances: np.ndarray  # the tolerance each value was held to (nan where none applied)
 
 
-def compare(ref: Reference, got: np.ndarray, expected: np.ndarray) -> Comparison:
-    """Verdicts of `got` against the reference, given the method's expected error per value."""
+def compare(ref: Reference, got: np.ndarray, expected: np.ndarray,
+            names: Sequence[str] | None = None) -> Comparison:
+    """Verdicts of `got` against the reference, given the method's expected error per value;
+    `names` name the points in the detail by their values ("x = -2"), else by index."""
     got = np.broadcast_to(np.asarray(got, dtype=np.float64), ref.values.shape)
     expected = np.broadcast_to(np.asarray(expected, dtype=np.float64), ref.values.shape)
-    status = _per_value(ref.status, ref.values)
+    status = (ref.entry_status if getattr(ref, "entry_status", None) is not None
+              else _per_value(ref.status, ref.values))
     exact = status == "exact"
     errors = np.where(exact, rho(np.where(exact, ref.values, 0.0), got), np.nan)
     tolerance = np.minimum(SAFETY * expected, MAX_TOLERANCE)
     verdicts = np.where(~exact, status, np.where(expected > USEFUL, "inaccurate",
                                                  np.where(errors <= tolerance, "agree", "disagree")))
-    checked = [v for v in _PRECEDENCE if (verdicts == v).any()]
-    if not checked:
-        verdict = "overflow" if (verdicts == "overflow").any() else "undefined"
-        return Comparison(verdict, None, None, _reason(ref, status, verdict), errors, verdicts,
+    verdict = combined(verdicts.ravel().tolist()) if verdicts.size else "undefined"
+    if verdict in _SKIPPED:
+        return Comparison(verdict, None, None, _reason(ref, status, verdict, names), errors, verdicts,
                           np.full(errors.shape, np.nan))
-    verdict = checked[0]
     worst = tol_at_worst = None
     if exact.any():
         at = np.unravel_index(np.nanargmax(np.where(exact, np.nan_to_num(errors, posinf=2.0), np.nan)),
                               errors.shape)
         worst = float(errors[at])
         tol_at_worst = None if verdict == "inaccurate" else float(tolerance[at])
-    detail = _detail(verdict, ref, got, errors, tolerance, expected, verdicts, status)
+    detail = _detail(verdict, ref, got, errors, tolerance, expected, verdicts, status, names)
     held = np.where(np.isin(verdicts, ("agree", "disagree")), tolerance, np.nan)
     return Comparison(verdict, worst, tol_at_worst, detail, errors, verdicts, held)
 
 
-def _where(index: tuple) -> str:
-    return f"point {index[0]}" + (f", entry {index[1:]}" if len(index) > 1 else "")
+def _where(index: tuple, names: Sequence[str] | None = None) -> str:
+    point = names[index[0]] if names is not None else f"point {index[0]}"
+    return point + (f", entry {index[1:]}" if len(index) > 1 else "")
 
 
-def _reason(ref: Reference, status: np.ndarray, verdict: str) -> str:
+def _reason(ref: Reference, status: np.ndarray, verdict: str, names: Sequence[str] | None = None) -> str:
     index = tuple(int(i) for i in np.argwhere(status == verdict)[0])
-    return f"at {_where(index)}: {ref.reasons.get(index[0], verdict)}"
+    return f"at {_where(index, names)}: {ref.reasons.get(index[0], verdict)}"
 
 
-def _detail(verdict, ref, got, errors, tolerance, expected, verdicts, status) -> str:
+def _detail(verdict, ref, got, errors, tolerance, expected, verdicts, status, names) -> str:
     skipped = int(np.isin(verdicts, _SKIPPED).sum())
     note = f" ({skipped} value(s) where the derivative is undefined or beyond float64 skipped)" \
         if skipped else ""
     if verdict == "agree":
         return note.strip(" ()")
     if verdict in ("timeout", "uncertified"):
-        return _reason(ref, status, verdict) + note
+        return _reason(ref, status, verdict, names) + note
     index = tuple(int(i) for i in np.argwhere(verdicts == verdict)[0])
     shown = f"expected {ref.values[index]:.17g}, got {got[index]:.17g}, ρ = {errors[index]:.2e}"
     if verdict == "inaccurate":
         count = int((verdicts == "inaccurate").sum())
         return (f"{count} value(s) where this method cannot reach a useful accuracy: at "
-                f"{_where(index)} its expected error is {expected[index]:.1e} (a check needs "
+                f"{_where(index, names)} its expected error is {expected[index]:.1e} (a check needs "
                 f"≤ {USEFUL:.0e}; the point's condition κ = {ref.condition[index]:.1e}); {shown}{note}")
-    return f"first bad value at {_where(index)}: {shown}, tolerance {tolerance[index]:.1e}{note}"
+    return f"first bad value at {_where(index, names)}: {shown}, tolerance {tolerance[index]:.1e}{note}"

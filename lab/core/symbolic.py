@@ -1,12 +1,9 @@
-"""SymPy pieces the exercises share, and how each evaluates under numpy and mpmath.
+"""SymPy pieces the exercises share, and how each evaluates under numpy.
 
-The kinks a derivative can contain — sign(u), Heaviside(u), DiracDelta(u) — evaluate under mpmath
-to their values away from u = 0 and raise `NoDerivative` at u = 0, where the derivative of the
-function as written does not exist (|x| has no derivative at 0, though SymPy's sign(0) is 0).
-
-The same holds for the kinks of the parser's relu, max and min: SymPy differentiates Max(0, u) to
-Heaviside(u) and Max(a, b) to Heaviside(a − b)·a′ + Heaviside(b − a)·b′, so the derivative is
-undefined exactly where the arguments tie.
+The kinks a derivative can contain — sign(u), Heaviside(u), DiracDelta(u) — evaluate under numpy
+to their values away from u = 0 and to nan (Heaviside, DiracDelta) at u = 0. The exact reference
+never evaluates them: it differentiates the branch a function follows at each point, deciding the
+branch exactly (`lab.core.kinks`), and encloses the value (`lab.core.enclosure`).
 
 `expm1` and `log1p` are SymPy's (sympy.codegen), which numpy, JAX and mpmath print as their own
 accurate expm1 and log1p; SymPy's torch printer does not know them, so they say how to print
@@ -14,14 +11,13 @@ themselves there.
 
 `LogSumExp(z0, ..., zn)` = log Σ exp(zi) is kept as one node so that softmax can be written
 exp(zi − LogSumExp(z)): differentiating it stays exact, and evaluating it in float64 stays finite
-for logits of any size (numpy gets the max-shifted formula; mpmath has no overflow at all).
+for logits of any size (numpy gets the max-shifted formula).
 """
 
 from __future__ import annotations
 
 import functools
 
-import mpmath
 import numpy as np
 import sympy as sp
 from sympy.codegen import cfunctions
@@ -61,49 +57,9 @@ def _numpy_logsumexp(*z):
     return top + np.log(np.sum(np.exp(stacked - top), axis=0))
 
 
-def _mpmath_logsumexp(*z):
-    return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in z))
-
-
 class NoDerivative(ArithmeticError):
-    """The derivative does not exist at the point: a kink (sign, Heaviside, DiracDelta at 0)."""
-
-
-def _at_kink(name: str, u) -> None:
-    if u == 0:
-        raise NoDerivative(f"{name} at argument 0: the function has a kink there")
-
-
-def _mpmath_sign(u):
-    _at_kink("sign", u)
-    return mpmath.sign(u)
-
-
-def _mpmath_heaviside(u, *value_at_zero):
-    _at_kink("Heaviside", u)
-    return mpmath.mpf(1) if u > 0 else mpmath.mpf(0)
-
-
-def _mpmath_dirac_delta(u, *order):
-    _at_kink("DiracDelta", u)
-    return mpmath.mpf(0)
-
-
-EXP_LIMIT = 10**5  # exp(10⁵) ≈ 10^43429, far past float64's 10^308
-
-
-def _bounded(name: str):
-    """mpmath's exp, sinh or cosh, refusing arguments beyond ±EXP_LIMIT: their values lie far
-    outside float64 (where `OverflowError` says so) and computing them exactly takes as many digits
-    as the exponent has, which is unbounded work."""
-    fn = getattr(mpmath, name)
-
-    def bounded(u):
-        if abs(mpmath.re(u)) > EXP_LIMIT:
-            raise OverflowError(f"{name} of {mpmath.nstr(u, 6)} lies far beyond float64's range")
-        return fn(u)
-
-    return bounded
+    """The derivative does not exist at the point: the one-sided derivatives at a kink differ,
+    or the derivative is infinite there."""
 
 
 def _numpy_dirac_delta(u, *order):
@@ -121,10 +77,6 @@ def numpy_erf(u):
 NUMPY_MODULES = [{"LogSumExp": _numpy_logsumexp, "DiracDelta": _numpy_dirac_delta,
                   "Heaviside": lambda u, *at_zero: np.heaviside(u, np.nan), "erf": numpy_erf},
                  "numpy"]
-MPMATH_MODULES = [{"LogSumExp": _mpmath_logsumexp, "sign": _mpmath_sign,
-                   "Heaviside": _mpmath_heaviside, "DiracDelta": _mpmath_dirac_delta,
-                   **{name: _bounded(name) for name in ("exp", "expm1", "sinh", "cosh")}}, "mpmath"]
-KINKS = (sp.sign, sp.Heaviside, sp.DiracDelta)
 
 
 def exact(value: float) -> sp.Rational:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from lab.diffusion.modelfolder import ModelFolder
+from lab.diffusion.modelfolder import MAX_IMAGE_SIDE, ModelFolder
 from lab.diffusion.pipeline import TINY_NOTE, load, open_model, resolve_device, resolve_dtype
 from lab.errors import LabError
 from lab.output.folders import atomic_write, check_addable
@@ -77,10 +77,10 @@ def check_sample_model_ranges(args: argparse.Namespace, folder: ModelFolder) -> 
     files, before its weights load); returns the image side to sample."""
     folder.check_steps(args.steps)
     multiple, native = folder.size_multiple(), folder.native_size()
-    size = args.size or native
-    if size % multiple or size > MAX_SIZE_FACTOR * native:
-        raise LabError(f"--size {size}: must be a multiple of {multiple} up to "
-                       f"{MAX_SIZE_FACTOR * native} for this model (its own size is {native})")
+    size, largest = args.size or native, min(MAX_SIZE_FACTOR * native, MAX_IMAGE_SIDE)
+    if size % multiple or size > largest:
+        raise LabError(f"--size {size}: must be a multiple of {multiple} up to {largest} for "
+                       f"this model (its own size is {native})")
     return size
 
 
@@ -122,7 +122,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_safety(args: argparse.Namespace) -> int:
     """Run the safety checker over every image under DIR; name every file that was not checked."""
     from lab.diffusion.corpus_command import cmd_safety_ray, refuse_ray_options
-    from lab.diffusion.safety import flagged_grid, open_folder, run
+    from lab.diffusion.safety import check_batch_size, flagged_grid, open_folder, run
 
     if getattr(args, "engine", "plain") == "ray":
         return cmd_safety_ray(args)
@@ -130,11 +130,10 @@ def cmd_safety(args: argparse.Namespace) -> int:
     if Path(args.folder).is_file():
         raise LabError(f"{printable(args.folder)}: a list file of paths is read by --engine ray; "
                        "the plain engine takes a folder")
-    if args.batch_size < 1:
-        raise LabError(f"--batch-size {args.batch_size}: must be at least 1")
+    check_batch_size(args.batch_size)
     target = check_addable(args.out)
     images = Path(args.folder)
-    opened = open_folder(images)  # fail fast on a bad folder, before loading any model
+    opened = open_folder(images, args.follow_links)  # a bad folder fails before the model loads
     pipe = _load(args, open_model(args.model, need_safety=True))
     if pipe.safety_checker is None:
         raise LabError("the model has no safety_checker")

@@ -90,43 +90,53 @@ def run(listing: Listing, source: str, store: PartStore, folder: ModelFolder, se
     already finished are kept) and write accounting.json. advance(n): n more entries done.
     after_part(k): called once the k-th part of this run is written (the tests stop a run there).
     session: the caller's (who closes it), else one of this run's own. On an exception or Ctrl-C,
-    the parts written so far stay, the accounting says what is pending, and the exception goes on."""
-    paths = listing.files + [p for p, _ in listing.skipped]
+    the parts written so far stay, the accounting says what is pending, and the exception goes on.
+    The store is held for this run alone from before other parts are removed until the accounting
+    is written (`PartStore.locked`): a second run into it is refused."""
+    entries = listing.entries()
     known = {len(listing.files) + i: why for i, (_, why) in enumerate(listing.skipped)}
     own = session is None
     session = session or RaySession(settings.address)
     try:
         job = _job(folder, settings, session)
-        dtype, gpus = job.dtype, job.gpus
-        store.prepare()
-        parts = plan(paths, settings.part_size, model_fingerprint(folder, dtype))
-        store.remove_others(parts)
-        todo = [p for p in parts if not store.finished(p)]
-        advance(len(paths) - sum(len(p.paths) for p in todo))
-        written = 0
-        try:
-            pending = {p.number: {i: _known_row(why) for i in range(p.start, p.start + len(p.paths))
-                                  if (why := known.get(i))} for p in todo}
-            with contextlib.closing(_complete_parts(todo, pending, session, job, advance)) as done:
-                for part in done:  # closing(): a Ctrl-C here also stops Ray's executor at once
-                    store.write(part, pending.pop(part.number))
-                    written += 1
-                    after_part(written)
-        except Exception as e:  # noqa: BLE001 — a Ray error is reported in one line; parts stay
-            if isinstance(e, LabError):
-                raise
-            raise LabError(f"the Ray job failed ({_ray_reason(e)}); {written} of {len(todo)} parts "
-                           "of this run are written: run the same command again to finish") from None
-        finally:
-            acc = store.account(source, parts, len(parts) - len(todo), written)
-            store.write_accounting(acc, {"workers": job.workers, "device": _device(gpus),
-                                         "dtype": dtype, "batch_size": settings.batch_size,
-                                         "part_size": settings.part_size,
-                                         "address": settings.address})
+        parts = plan(entries, settings.part_size, model_fingerprint(folder, job.dtype))
+        with store.locked():
+            acc = _run_parts(parts, known, store, source, settings, job, session, advance,
+                             after_part)
     finally:
         if own:
             session.close()
-    return Outcome(acc, store, job.workers, _device(gpus), dtype)
+    return Outcome(acc, store, job.workers, _device(job.gpus), job.dtype)
+
+
+def _run_parts(parts: list[Part], known: dict[int, str], store: PartStore, source: str,
+               settings: Settings, job: Job, session: RaySession, advance: Callable[[int], None],
+               after_part: Callable[[int], None]) -> Accounting:
+    """Write the parts not finished yet; the accounting of all of them, also on the way out of an
+    exception."""
+    store.remove_others(parts)
+    todo = [p for p in parts if not store.finished(p)]
+    advance(sum(len(p.paths) for p in parts) - sum(len(p.paths) for p in todo))
+    written = 0
+    try:
+        pending = {p.number: {i: _known_row(why) for i in range(p.start, p.start + len(p.paths))
+                              if (why := known.get(i))} for p in todo}
+        with contextlib.closing(_complete_parts(todo, pending, session, job, advance)) as done:
+            for part in done:  # closing(): a Ctrl-C here also stops Ray's executor at once
+                store.write(part, pending.pop(part.number))
+                written += 1
+                after_part(written)
+    except Exception as e:  # noqa: BLE001 — a Ray error is reported in one line; parts stay
+        if isinstance(e, LabError):
+            raise
+        raise LabError(f"the Ray job failed ({_ray_reason(e)}); {written} of {len(todo)} parts "
+                       "of this run are written: run the same command again to finish") from None
+    finally:
+        acc = store.account(source, parts, len(parts) - len(todo), written)
+        store.write_accounting(acc, {"workers": job.workers, "device": _device(job.gpus),
+                                     "dtype": job.dtype, "batch_size": settings.batch_size,
+                                     "part_size": settings.part_size, "address": settings.address})
+    return acc
 
 
 def sizing(settings: Settings, session: RaySession) -> tuple[int, int, int]:

@@ -11,6 +11,7 @@ from lab.diffusion.corpus import DEFAULT_PART_SIZE, Outcome, Settings, run, sizi
 from lab.diffusion.parts import ACCOUNTING, PartStore
 from lab.diffusion.pipeline import TINY_NOTE, open_model
 from lab.diffusion.raysession import RaySession, check_address
+from lab.diffusion.safety import check_batch_size
 from lab.diffusion.sources import list_source
 from lab.errors import LabError
 from lab.output.terminal import err, escaped, out, printable, progress
@@ -29,13 +30,22 @@ def refuse_ray_options(args: argparse.Namespace) -> None:
 
 def check_ranges(args: argparse.Namespace) -> None:
     """The counts, checked before anything is listed, loaded or started."""
-    for name, flag in (("batch_size", "--batch-size"), ("workers", "--workers"),
-                       ("part_size", "--part-size")):
+    check_batch_size(args.batch_size)
+    for name, flag in (("workers", "--workers"), ("part_size", "--part-size")):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise LabError(f"{flag} {value}: must be at least 1")
     if args.address is not None and not args.address.strip():
         raise LabError("--address is empty: give the cluster's address (or 'auto')")
+
+
+def check_outside(store: PartStore, source: Path) -> None:
+    """Refuse an --out whose results would lie inside the SOURCE folder: each rerun would list
+    them as images (unreadable ones), so its parts would never match and it would never resume."""
+    results, walked = store.folder.resolve(), source.resolve()
+    if source.is_dir() and (results == walked or walked in results.parents):
+        raise LabError(f"--out {printable(store.folder.parent)} is inside {printable(source)}: "
+                       "its result files would be listed as images; choose a folder outside it")
 
 
 def cmd_safety_ray(args: argparse.Namespace) -> int:
@@ -44,7 +54,12 @@ def cmd_safety_ray(args: argparse.Namespace) -> int:
     if args.address is not None:
         check_address(args.address)
     store = PartStore.open(args.out)  # a bad --out fails before any work
-    listing = list_source(Path(args.folder))  # and a bad SOURCE before the model is read
+    check_outside(store, Path(args.folder))
+    listing = list_source(Path(args.folder), args.follow_links)  # a bad SOURCE before the model
+    if listing.duplicates:
+        err.print(f"note: {listing.duplicates} repeated line{'s' * (listing.duplicates > 1)} of "
+                  f"{printable(args.folder)} ignored: each path is checked once.", markup=False,
+                  soft_wrap=True)
     settings = Settings(workers=args.workers, batch_size=args.batch_size,
                         part_size=args.part_size or DEFAULT_PART_SIZE, device=args.device,
                         dtype=args.dtype, address=args.address)

@@ -1,9 +1,10 @@
 """The image files under a folder, each real file once, and a guarded way to decode one.
 
 A folder handed to `lab sd safety` may hold anything: named pipes (opening one blocks), device
-files, symlinks to a parent (a walk that follows them never ends), symlink loops, truncated files,
-and images whose few header bytes declare billions of pixels. The walk below only ever stats
-entries; only regular files are opened, and only after their declared size has been bounded."""
+files, symlinks to a parent (a walk that follows them never ends), symlink loops, symlinks out of
+the folder (`DIR/usr -> /usr` would check a whole system's images), truncated files, and images
+whose few header bytes declare billions of pixels. The walk below only ever stats entries; only
+regular files are opened, and only after their declared size has been bounded."""
 
 from __future__ import annotations
 
@@ -33,10 +34,30 @@ class Unreadable(Exception):
 
 @dataclass
 class Listing:
-    """Regular files to try, in walk order, and (path, why) for every other entry."""
+    """Regular files to try, in walk order, and (path, why) for every other entry; each file's
+    identity (`identity`) when it was listed; how many repeated lines a list file had."""
 
     files: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    identities: dict[str, str] = field(default_factory=dict)
+    duplicates: int = 0
+
+    def add_file(self, path: str, st: os.stat_result) -> None:
+        """List the regular file at path, whose stat is st."""
+        self.files.append(path)
+        self.identities[path] = identity(st)
+
+    def entries(self) -> list[tuple[str, str]]:
+        """(path, what it is) for every entry, files first: a file's identity, or the reason it
+        is skipped. Two listings with equal entries would give the same results."""
+        return ([(p, self.identities[p]) for p in self.files]
+                + [(p, f"skipped: {why}") for p, why in self.skipped])
+
+
+def identity(st: os.stat_result) -> str:
+    """A file's identity as far as its stat tells: size, modification and change times (ns),
+    inode. Any rewrite, replacement or truncation changes it, without reading the file."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
 def _kind(mode: int) -> str:
@@ -57,14 +78,16 @@ def _entries(folder: str, listing: Listing) -> list[os.DirEntry]:
         return []
 
 
-def walk(root: Path) -> Listing:
+def walk(root: Path, follow_links: bool = False) -> Listing:
     """Every entry under root, depth first in name order. The real tree comes first; symlinks are
     followed afterwards, so a file is reported under its real path and a link to it as a second
     path. Each real folder is listed once and each real file kept once (tracked by (st_dev,
     st_ino)): a link back to a folder already walked, a second path to a file, a broken or looping
-    link and any non-regular file are named in `skipped` with the reason."""
+    link and any non-regular file are named in `skipped` with the reason. A link that leads out of
+    root is named and not followed, unless `follow_links`."""
     listing = Listing()
     top = os.stat(root)
+    inside = os.path.realpath(root)
     folders = {(top.st_dev, top.st_ino): str(root)}
     files: dict[tuple[int, int], str] = {}
     links: list[str] = []
@@ -73,6 +96,11 @@ def walk(root: Path) -> Listing:
     while stack or links:
         if not stack:
             path = links.pop(0)
+            target = os.path.realpath(path)
+            if not follow_links and os.path.commonpath([inside, target]) != inside:
+                listing.skipped.append((path, f"a link to {target}, outside the folder "
+                                              "(--follow-links follows it)"))
+                continue
         else:
             entry = next(stack[-1], None)
             if entry is None:
@@ -100,7 +128,7 @@ def walk(root: Path) -> Listing:
             listing.skipped.append((path, f"the same file as {files[key]}"))
         else:
             files[key] = path
-            listing.files.append(path)
+            listing.add_file(path, st)
     return listing
 
 

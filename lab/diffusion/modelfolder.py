@@ -3,8 +3,11 @@ reported in one line naming the file and what is wrong with it, instead of a lon
 
 Checked: model_index.json names only classes of diffusers and transformers (never custom code
 from the folder), every component it lists has its folder, every JSON file parses, every
-.safetensors header is whole. Nothing is unpickled and no weights are read here. The parsed
-configs also give what `lab sd sample`'s options are validated against before the model loads."""
+.safetensors header is whole, and the values that size the work are within bounds (the
+scheduler's training timesteps, the UNet's sample size and the image side they make): a config
+file is a few bytes that could otherwise ask for hours of work or gigabytes before the first
+step. Nothing is unpickled and no weights are read here. The parsed configs also give what
+`lab sd sample`'s options are validated against before the model loads."""
 
 from __future__ import annotations
 
@@ -29,6 +32,15 @@ KINDS = {
 }
 # Config files are kilobytes (a tokenizer.json a few megabytes): anything far larger is not one.
 MAX_JSON_BYTES = 64 * 2**20
+# Bounds on what a config may ask for, each well above every Stable Diffusion release's value:
+# training timesteps (v1.4: 1000; the scheduler tabulates each, and --steps goes up to it), the
+# UNet's sample size in latent cells (v1.4: 64, SDXL: 128; it sets the default image side), and an
+# image side in pixels (4 × v1.4's 512).
+MAX_TRAIN_TIMESTEPS = 10_000
+MAX_SAMPLE_SIZE = 128
+MAX_IMAGE_SIDE = 2048
+# Resolution levels of a network (v1.4: 4); each halves the side, so the count is an exponent.
+MAX_LEVELS = 8
 
 
 def _name(file: Path) -> str:
@@ -223,8 +235,18 @@ def max_steps(scheduler, tries: int = 1000) -> int | None:
 
 
 def build_scheduler(cls: type, config: dict, path: Path):
-    """The model's scheduler built from its config alone (no weights involved)."""
+    """The model's scheduler built from its config alone (no weights involved), once its size is
+    known to be bounded (it allocates tables of num_train_timesteps entries)."""
     file = _name(path / "scheduler" / "scheduler_config.json")
+    total, betas = config.get("num_train_timesteps", 1), config.get("trained_betas")
+    if not (isinstance(total, int) and not isinstance(total, bool)
+            and 1 <= total <= MAX_TRAIN_TIMESTEPS):
+        raise LabError(f"{file}: not a usable {cls.__name__} config (num_train_timesteps "
+                       f"{printable(json.dumps(total))[:40]}: must be an integer from 1 to "
+                       f"{MAX_TRAIN_TIMESTEPS:,})")
+    if isinstance(betas, list) and len(betas) > MAX_TRAIN_TIMESTEPS:
+        raise LabError(f"{file}: not a usable {cls.__name__} config (trained_betas has "
+                       f"{len(betas):,} entries, more than {MAX_TRAIN_TIMESTEPS:,})")
     try:
         scheduler = cls.from_config(config)
         total = scheduler.config.num_train_timesteps
@@ -239,15 +261,29 @@ def _shape_config(file: Path, with_sample_size: bool) -> dict:
     """A network's config.json, checked for the fields the image size is computed from."""
     config = read_json(file)
     channels = config.get("block_out_channels")
-    if not (isinstance(channels, list) and channels and all(isinstance(c, int) for c in channels)):
-        raise LabError(f"{_name(file)}: block_out_channels must be a non-empty list of integers")
+    if not (isinstance(channels, list) and 0 < len(channels) <= MAX_LEVELS
+            and all(isinstance(c, int) for c in channels)):
+        raise LabError(f"{_name(file)}: block_out_channels must be a list of 1 to {MAX_LEVELS} "
+                       "integers")
     if with_sample_size:
         size = config.get("sample_size")
         sizes = size if isinstance(size, list) else [size]
-        if not (sizes and all(isinstance(s, int) and not isinstance(s, bool) and s > 0
-                              for s in sizes)):
-            raise LabError(f"{_name(file)}: sample_size must be a positive integer")
+        if not (sizes and all(isinstance(s, int) and not isinstance(s, bool)
+                              and 0 < s <= MAX_SAMPLE_SIZE for s in sizes)):
+            raise LabError(f"{_name(file)}: sample_size must be a positive integer up to "
+                           f"{MAX_SAMPLE_SIZE} (latent cells; SD v1.4's is 64)")
     return config
+
+
+def _check_native_size(path: Path, vae_config: dict, unet_config: dict) -> None:
+    """Refuse configs whose own image side (the default --size) is beyond MAX_IMAGE_SIDE."""
+    from lab.diffusion.components import native_size, vae_scale_factor
+
+    side = native_size(vae_config, unet_config)
+    if side > MAX_IMAGE_SIDE:
+        raise LabError(f"{_name(path / 'unet' / 'config.json')}: its sample_size × the VAE's factor "
+                       f"{vae_scale_factor(vae_config)} is a {side}-pixel image, more than "
+                       f"{MAX_IMAGE_SIDE}")
 
 
 def check_model_folder(path: Path, need_safety: bool = False, tiny: bool = False) -> ModelFolder:
@@ -265,6 +301,7 @@ def check_model_folder(path: Path, need_safety: bool = False, tiny: bool = False
         check_component(path / name, cls)
     scheduler_config = read_json(path / "scheduler" / "scheduler_config.json")
     build_scheduler(listed["scheduler"], scheduler_config, path)
-    return ModelFolder(path, tiny, listed, _shape_config(path / "vae" / "config.json", False),
-                       _shape_config(path / "unet" / "config.json", True),
-                       scheduler_config)
+    vae_config = _shape_config(path / "vae" / "config.json", False)
+    unet_config = _shape_config(path / "unet" / "config.json", True)
+    _check_native_size(path, vae_config, unet_config)
+    return ModelFolder(path, tiny, listed, vae_config, unet_config, scheduler_config)

@@ -2,10 +2,15 @@
 found again by a rerun, and the accounting computed back from them.
 
 The listing is cut into parts of `part_size` consecutive entries. A part's file name carries a key
-made of the model's fingerprint and the part's paths, so a rerun trusts a part only when it was
-written for the same files and the same model; it is written to a temporary name, synced and
-renamed (`atomic_write`), so an interrupted run leaves either the whole part or none. A part whose
-footer does not read back or whose row count is wrong is not trusted either, and is redone.
+made of the model's fingerprint and the part's entries — each path with its file's identity (size,
+times, inode: `imagefiles.identity`) or the reason it is skipped — so a rerun trusts a part only
+when it was written for the same files, unchanged, and the same model; a file replaced, rewritten
+or truncated since is checked again. A part is written to a temporary name, synced and renamed
+(`atomic_write`), so an interrupted run leaves either the whole part or none. A part whose footer
+does not read back or whose row count is wrong is not trusted either, and is redone.
+
+One run writes into a store at a time: it holds an flock on the store's .lab-lock file from before it
+removes other runs' parts until its accounting is written, and a second run is refused.
 
 A row per listed entry, keyed by path: `path` (text; bytes that are not UTF-8 shown as \\x.. or
 \\udc.. escapes), `path_bytes` (the exact name), `status` ("checked" or "unreadable"), `reason`
@@ -13,9 +18,12 @@ A row per listed entry, keyed by path: `path` (text; bytes that are not UTF-8 sh
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,6 +36,7 @@ MARKER = ".lab-safety-parts"
 MARKER_TEXT = ("This folder holds `lab sd safety --engine ray` results. A rerun with the same --out "
                "keeps the finished parts of the same files and model and removes any others.\n")
 ACCOUNTING = "accounting.json"
+LOCK = ".lab-lock"
 
 
 @dataclass
@@ -44,14 +53,16 @@ class Part:
         return f"part-{self.number:06d}-{self.key}.parquet"
 
 
-def plan(paths: list[str], part_size: int, fingerprint: str) -> list[Part]:
-    """The listing cut into parts of part_size entries, each keyed by the model and its paths."""
+def plan(entries: list[tuple[str, str]], part_size: int, fingerprint: str) -> list[Part]:
+    """The listing's (path, identity or reason) entries (`Listing.entries()`) cut into parts of
+    part_size, each keyed by the model and its entries."""
     parts = []
-    for number, start in enumerate(range(0, len(paths), part_size)):
-        chunk = paths[start:start + part_size]
+    for number, start in enumerate(range(0, len(entries), part_size)):
+        chunk = entries[start:start + part_size]
         digest = hashlib.sha256(f"{SCHEMA}\0{fingerprint}\0".encode())
-        digest.update(b"\0".join(os.fsencode(p) for p in chunk))
-        parts.append(Part(number, start, chunk, digest.hexdigest()[:16]))
+        for path, what in chunk:
+            digest.update(os.fsencode(path) + b"\0" + os.fsencode(what) + b"\0")
+        parts.append(Part(number, start, [p for p, _ in chunk], digest.hexdigest()[:16]))
     return parts
 
 
@@ -118,8 +129,11 @@ class PartStore:
 
     @classmethod
     def open(cls, out: str | os.PathLike) -> PartStore:
-        """The store at OUT/safety, refused (one-line LabError) when that folder exists and lab did
-        not write it. Nothing is created yet (`prepare`): call it before any long work."""
+        """The store at OUT/safety, refused (one-line LabError) when OUT is empty, or that folder
+        exists and lab did not write it. Nothing is created yet (`locked`): call it before any
+        long work."""
+        if not str(out).strip():
+            raise LabError("--out is empty: name the folder to write into")
         return cls(check_writable(Path(out) / "safety", marker=MARKER))
 
     def prepare(self) -> None:
@@ -130,6 +144,31 @@ class PartStore:
             raise LabError(f"cannot create {printable(self.parts_folder)}: {e.strerror}") from None
         if not (self.folder / MARKER).is_file():
             atomic_write_text(self.folder / MARKER, MARKER_TEXT)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[PartStore]:
+        """`prepare`, then hold the store for this run alone; a LabError at once when another run
+        (here or on another machine sharing the folder) holds it. The lock goes with the process,
+        however it ends."""
+        self.prepare()
+        try:
+            fd = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise LabError(f"cannot write in {printable(self.folder)}: {e.strerror}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                said = os.pread(fd, 200, 0).decode(errors="replace").strip().splitlines()
+                holder = printable(said[0]) if said else "another run"
+                raise LabError(f"{printable(self.folder)} is being written by {holder}: one run "
+                               "at a time per --out; wait for it to end or choose another "
+                               "--out") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"lab (process {os.getpid()} on {os.uname().nodename})\n".encode(), 0)
+            yield self
+        finally:
+            os.close(fd)
 
     def finished(self, part: Part) -> bool:
         """Whether part's file is there whole: its footer reads and it holds a row per entry."""

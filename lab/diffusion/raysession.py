@@ -1,15 +1,23 @@
 """Ray for one `lab sd safety --engine ray` run: a local instance started here (at most 2 CPUs, no
 dashboard, workers' logs kept off the terminal, a temporary folder removed afterwards), or a
 cluster joined by address. A session already running in this process (a notebook, the tests) is
-used as it is and left running."""
+used as it is and left running.
+
+The temporary folder (`$TMPDIR/lab-ray-*`) holds a lock file, flocked while its run lives; a run
+killed outright cannot remove its folder, so the next local start removes every such folder whose
+lock nobody holds."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from lab.diffusion.modelfolder import reason
@@ -22,6 +30,8 @@ LOCAL_CPUS = 2
 # within seconds whether anything listens there at all.
 CONNECT_TIMEOUT_S = 10.0
 RAY_CLIENT_PORT = 10001
+TEMP_PREFIX = "lab-ray-"
+TEMP_LOCK = "lab.lock"
 
 
 def check_address(address: str) -> None:
@@ -51,7 +61,7 @@ class RaySession:
     this object started."""
 
     def __init__(self, address: str | None):
-        self.address, self.started, self.temp = address, False, None
+        self.address, self.started, self.temp, self.lock = address, False, None, None
 
     def ensure(self):
         """The ray module, connected: to --address, to a session already running in this process,
@@ -65,11 +75,11 @@ class RaySession:
             # Ray's C++ side writes warnings straight to stderr (one for every actor pool whose
             # actors may restart, which ours may); errors still arrive as Python exceptions.
             os.environ["RAY_BACKEND_LOG_LEVEL"] = "fatal"
+        sigterm = signal.getsignal(signal.SIGTERM)
         try:
             with native_stderr_silenced(quiet):  # the one line saying the level was set, at start-up
                 if self.address is None:
-                    # A short path: Ray's sockets live under it (socket paths are ~100 bytes at most).
-                    self.temp = tempfile.mkdtemp(prefix="lab-ray-")
+                    self._make_temp()
                     # "local": a new instance even when RAY_ADDRESS or a `ray start` here names one.
                     ray.init(address="local", num_cpus=min(LOCAL_CPUS, os.cpu_count() or 1),
                              include_dashboard=False, log_to_driver=False,
@@ -81,8 +91,25 @@ class RaySession:
             self.close()
             where = f"--address {printable(self.address)}" if self.address else "a local Ray"
             raise LabError(f"{where}: Ray could not start or connect ({reason(e)})") from None
+        finally:
+            # ray.init installs its own SIGTERM handler (sys.exit mid-call, which ends in a C++
+            # abort): put back the one the command runs with.
+            if sigterm is not None and threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, sigterm)
         self.started = True
         return ray
+
+    def _make_temp(self) -> None:
+        """A fresh temporary folder for Ray, locked for as long as this process holds it, after
+        removing those that runs killed before they could."""
+        remove_stale_temps()
+        # A short path: Ray's sockets live under it (socket paths are ~100 bytes at most).
+        self.temp = tempfile.mkdtemp(prefix=TEMP_PREFIX)
+        # Locked under another name, then renamed: no other run ever sees the lock file unlocked.
+        hidden = os.path.join(self.temp, f".{TEMP_LOCK}")
+        self.lock = os.open(hidden, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        os.rename(hidden, os.path.join(self.temp, TEMP_LOCK))
 
     def _cluster(self) -> dict | None:
         """The resources of the Ray this run uses: the cluster at --address (joined now), or the
@@ -127,6 +154,33 @@ class RaySession:
         if self.temp:
             shutil.rmtree(self.temp, ignore_errors=True)
             self.temp = None
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
+
+
+def remove_stale_temps(parent: str | None = None) -> list[Path]:
+    """Remove the temporary folders of local runs that ended without removing them (killed):
+    this user's `lab-ray-*` folders under parent (the temporary folder) whose lock file is there
+    and held by no one. Folders without the lock file are not lab's to remove. Returns those
+    removed."""
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            fd = os.open(folder / TEMP_LOCK, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a run still going
+        finally:
+            os.close(fd)  # the folder goes next: no one can take its lock again
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
 
 
 def quiet_ray_loggers() -> None:

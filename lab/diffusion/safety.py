@@ -22,6 +22,18 @@ CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 SHOW = transforms.Compose([transforms.Resize(CROP), transforms.CenterCrop(CROP),
                            transforms.ToTensor()])
 CLIP_TRANSFORM = transforms.Compose([SHOW, transforms.Normalize(CLIP_MEAN, CLIP_STD)])
+# Images per batch at most: the course used 10, a GPU is busy well before 256, and beyond that a
+# batch only costs memory (a 224×224 CLIP input is 0.6 MB, its activations many times that).
+MAX_BATCH_SIZE = 256
+
+
+def check_batch_size(size: int) -> None:
+    """Refuse a --batch-size below 1 or above MAX_BATCH_SIZE, in one line."""
+    if size < 1:
+        raise LabError(f"--batch-size {size}: must be at least 1")
+    if size > MAX_BATCH_SIZE:
+        raise LabError(f"--batch-size {size}: at most {MAX_BATCH_SIZE} (a larger batch is no "
+                       "faster, it only takes more memory)")
 
 
 class ImageFiles(torch.utils.data.Dataset):
@@ -62,13 +74,14 @@ class SafetyRun:
         return [v.index for v in self.verdicts if v.flagged]
 
 
-def open_folder(folder: Path) -> tuple[ImageFiles, list[tuple[str, str]]]:
+def open_folder(folder: Path, follow_links: bool = False) -> tuple[ImageFiles, list[tuple[str, str]]]:
     """The dataset of files whose header is a readable image of a bounded size, and (path,
-    reason) for every other entry under folder."""
+    reason) for every other entry under folder (links out of it among them, unless
+    `follow_links`)."""
     if not folder.is_dir():
         raise LabError(f"{printable(folder)}: " + ("not a folder" if folder.exists()
                                                    else "no such folder"))
-    listing = walk(folder)
+    listing = walk(folder, follow_links)
     candidates = []
     for path in listing.files:
         try:

@@ -43,8 +43,10 @@ def sample(pipe, prompt: str, seed: int = 0, steps: int = 33, guidance: float = 
     scale = vae_scale_factor(vae.config)
     size = size or native_size(vae.config, unet.config)
 
-    # 1. tokenize the empty prompt (for the unconditional half of guidance) and the prompt
-    text_tokens = tokenizer(["", prompt], padding="max_length", max_length=tokenizer.model_max_length,
+    # 1. tokenize the empty prompt (for the unconditional half of guidance) and the prompt, padded
+    # to the positions the text encoder has (a tokenizer config may claim any length, or none)
+    length = min(tokenizer.model_max_length, pipe.text_encoder.config.max_position_embeddings)
+    text_tokens = tokenizer(["", prompt], padding="max_length", max_length=length,
                             truncation=True, return_tensors="pt").input_ids
     # 2. encode both into one vector per token position
     text_vectors = pipe.text_encoder(text_tokens.to(device))[0]

@@ -3,9 +3,10 @@ guarded walk as the plain path), or every line of a list file, one image path pe
 
 A list file is how corpus-scale image sets usually arrive (a manifest exported from a crawl or a
 database). It is read as bytes, so that any file name except one holding a newline can be listed;
-a relative path is taken relative to the list file's folder. Each listed path is only stat'ed here
-(never opened): what is not a regular file, or is listed twice, is named with the reason, as the
-walk names it."""
+a relative path is taken relative to the list file's folder. A path given twice (the same text,
+or the same once joined to that folder) is listed once. Each listed path is only stat'ed here
+(never opened): what is not a regular file, or is another path to a file already listed, is named
+with the reason, as the walk names it."""
 
 from __future__ import annotations
 
@@ -25,17 +26,18 @@ _KINDS = ((stat.S_ISDIR, "a folder (a list file names image files)"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-def list_source(source: Path) -> Listing:
-    """Every entry SOURCE names, in a fixed order: a folder's walk, or a list file's lines. The
-    same SOURCE unchanged on disk gives the same listing, which is what lets a rerun find its
-    finished parts. LabError when SOURCE is neither, or names nothing."""
+def list_source(source: Path, follow_links: bool = False) -> Listing:
+    """Every entry SOURCE names, in a fixed order: a folder's walk (links out of it followed only
+    with `follow_links`), or a list file's lines. The same SOURCE unchanged on disk gives the same
+    listing, which is what lets a rerun find its finished parts. LabError when SOURCE is neither,
+    or names nothing."""
     shown = printable(source)
     try:
         mode = os.stat(source).st_mode
     except OSError as e:
         raise LabError(f"{shown}: cannot read it ({e.strerror or type(e).__name__})") from None
     if stat.S_ISDIR(mode):
-        listing = walk(source)
+        listing = walk(source, follow_links)
     elif stat.S_ISREG(mode):
         listing = read_list_file(source)
     else:  # opening a named pipe would block
@@ -47,7 +49,8 @@ def list_source(source: Path) -> Listing:
 
 def read_list_file(file: Path) -> Listing:
     """The paths a list file names, one per line (blank lines ignored; a trailing CR dropped),
-    relative ones resolved against the file's folder; each regular file kept once."""
+    relative ones resolved against the file's folder; each path listed once (repeats counted in
+    `duplicates`), each regular file kept once."""
     if file.suffix.lower() in IMAGE_SUFFIXES:
         raise LabError(f"{printable(file)}: an image, not a list of image paths "
                        "(give its folder, or a text file of paths)")
@@ -60,12 +63,18 @@ def read_list_file(file: Path) -> Listing:
     base = file.parent
     listing = Listing()
     seen: dict[tuple[int, int], str] = {}
+    listed: set[str] = set()
     for line in data.split(b"\n"):
         line = line.removesuffix(b"\r")
         if not line.strip():
             continue
         path = os.fsdecode(line)  # undecodable bytes survive as surrogate escapes
-        _classify(path if os.path.isabs(path) else os.path.join(base, path), listing, seen)
+        path = path if os.path.isabs(path) else os.path.join(base, path)
+        if path in listed:  # one row per path: the results are keyed by it
+            listing.duplicates += 1
+            continue
+        listed.add(path)
+        _classify(path, listing, seen)
     return listing
 
 
@@ -83,4 +92,4 @@ def _classify(path: str, listing: Listing, seen: dict[tuple[int, int], str]) -> 
         listing.skipped.append((path, f"the same file as {seen[key]}"))
     else:
         seen[key] = path
-        listing.files.append(path)
+        listing.add_file(path, st)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lab.core.cases import Case, ClosedForm, Function, Kind, order_of
-from lab.exercises import graph, losses, polynomial, softmax
+from lab.exercises import gradbench, graph, losses, polynomial, softmax
 
 EXERCISES: dict[str, Callable[[], list[Case]]] = {
     "polynomial": polynomial.cases,
     "softmax": softmax.cases,
     "losses": losses.cases,
     "graph": graph.cases,
+    "gradbench": gradbench.cases,
 }
 
 

@@ -1,0 +1,310 @@
+"""The command's side of the workers: which worker runs what, limits that hold, crashes contained.
+
+Tasks are queued per worker group (one per library). At most `jobs` workers compute at once; each
+group's tasks run in order in its own worker, so a library is imported once per command (or once per
+Python session with `keep_warm`). A task's phase (import, prepare, compile, compute) past its limit,
+or the whole run past its deadline, ends the worker: the task's answer is `timeout` naming the phase,
+and the group's next task starts a fresh worker. A worker that dies (a signal, out of memory) gives
+an `error` answer naming the signal; one whose resident memory passes the limit is ended the same way.
+Answers come back in the tasks' order whatever the timing, so `jobs` never changes a result.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+
+from lab.cache import cache_dir
+from lab.workers.protocol import REFERENCE, Answer, Task
+
+GiB = 1024**3
+POLL = 0.1  # seconds between looks at memory and limits
+REFERENCE_GRACE = 5.0  # past its own budget, the reference stops itself; this much more, it is ended
+# Rough cost of a task per group, to start the longest queues first (two cores: the order matters).
+WEIGHT = {"torch": 3.0, "tensorflow": 3.0, "jax": 2.0, "casadi": 2.0, "numdifftools": 1.5}
+
+
+def cores() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def total_memory() -> int:
+    """Physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def default_memory(jobs: int) -> int:
+    """A worker's share of the machine: half the memory over the workers that run at once, at least
+    2 GiB (torch.compile alone can take 1.7 GB)."""
+    return max(2 * GiB, total_memory() // (2 * max(jobs, 1)))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Seconds per phase (None: no limit), the whole run's deadline, and memory per worker."""
+
+    compute: float | None = 30.0
+    compile: float | None = 300.0
+    imports: float | None = 180.0
+    prepare: float | None = 60.0
+    deadline: float | None = 900.0
+    memory: int | None = None  # bytes; None: `default_memory(jobs)`
+
+    def of(self, task: Task, phase: str) -> float | None:
+        """The limit of `phase` for `task`."""
+        if phase == "compute" and task.label == REFERENCE and task.reference_seconds:
+            return task.reference_seconds + REFERENCE_GRACE
+        return {"start": self.imports, "import": self.imports, "prepare": self.prepare,
+                "compile": self.compile, "compute": self.compute}[phase]
+
+
+@dataclass
+class _Live:
+    """A running worker process and what it is doing."""
+
+    group: str
+    process: subprocess.Popen
+    conn: Connection
+    task: Task | None = None
+    phase: str = ""
+    since: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)
+    rss: int = 0
+    stderr: object = None
+
+    def last_words(self) -> str:
+        """The last line the process wrote to stderr, if any."""
+        try:
+            self.stderr.seek(0, os.SEEK_END)
+            self.stderr.seek(max(0, self.stderr.tell() - 2000))
+            text = self.stderr.read().decode(errors="replace")
+            lines = [line for line in text.splitlines() if line.strip()]
+        except (OSError, AttributeError, ValueError):
+            return ""
+        return lines[-1].strip()[:300] if lines else ""
+
+    def resident(self) -> int:
+        """Resident memory now, in bytes (0 once the process is gone)."""
+        try:
+            with open(f"/proc/{self.process.pid}/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
+
+def _signal_name(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
+
+
+class Pool:
+    """Worker processes for one command, or for a Python session (`keep_warm`: idle workers stay
+    until `close()`, so the next call does not import its libraries again).
+
+    A worker is a fresh interpreter (`python -m lab.workers.worker`), never a fork: a process that
+    runs JAX's or TensorFlow's threads cannot be forked safely, and multiprocessing's spawn would
+    run the user's own script again in every worker."""
+
+    def __init__(self, jobs: int | None = None, limits: Limits | None = None, keep_warm: bool = False):
+        self.jobs = max(1, jobs or cores())
+        self.limits = limits or Limits()
+        self.keep_warm = keep_warm
+        self._live: dict[str, _Live] = {}
+        self._cases = 0
+
+    def case_ids(self, n: int) -> range:
+        """n case ids never used before in this pool (a warm worker keeps the cases it built)."""
+        self._cases += n
+        return range(self._cases - n, self._cases)
+
+    # -- processes -------------------------------------------------------------------------------
+    def _settings(self) -> dict:
+        threads = str(max(1, cores() // self.jobs))
+        environ = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+                   "OPENBLAS_NUM_THREADS": threads,
+                   "TORCHINDUCTOR_CACHE_DIR": str(cache_dir("torch-inductor")),
+                   "TRITON_CACHE_DIR": str(cache_dir("triton")),
+                   "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+        return {"environ": environ, "path": list(sys.path)}
+
+    def _start(self, group: str) -> _Live:
+        ours, theirs = socket.socketpair()
+        stderr = tempfile.TemporaryFile()  # the libraries' own chatter; its end explains a crash
+        process = subprocess.Popen([sys.executable, "-m", "lab.workers.worker", str(theirs.fileno())],
+                                   pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                   stdout=stderr, stderr=stderr)
+        theirs.close()
+        conn = Connection(ours.detach())
+        conn.send(self._settings())
+        live = _Live(group, process, conn, stderr=stderr)
+        self._live[group] = live
+        return live
+
+    def _end(self, live: _Live) -> None:
+        """End a worker now, whatever it is doing."""
+        if live.process.poll() is None:
+            live.process.kill()
+        try:
+            live.process.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        live.conn.close()
+        if live.stderr is not None:
+            live.stderr.close()
+        self._live.pop(live.group, None)
+
+    def _retire(self, live: _Live) -> None:
+        """Let an idle worker finish by closing its pipe (it exits at once)."""
+        try:
+            live.conn.send(None)
+        except OSError:
+            pass
+        self._end(live)
+
+    def close(self) -> None:
+        """End every worker."""
+        for live in list(self._live.values()):
+            self._retire(live)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- running tasks ---------------------------------------------------------------------------
+    def run(self, tasks: Iterable[Task], on_answer: Callable[[Answer], None] | None = None) -> list[Answer]:
+        """Every task's answer, in the tasks' order."""
+        tasks = list(tasks)
+        queues: dict[str, deque[Task]] = {}
+        for t in tasks:
+            queues.setdefault(t.group, deque()).append(t)
+        answers: dict[int, Answer] = {}
+        failed_groups: dict[str, Answer] = {}
+        deadline = None if not self.limits.deadline else time.monotonic() + self.limits.deadline
+        memory = self.limits.memory or default_memory(self.jobs)
+
+        def done(answer: Answer) -> None:
+            answers[answer.id] = answer
+            if on_answer:
+                on_answer(answer)
+
+        try:
+            while queues or any(live.task for live in self._live.values()):
+                now = time.monotonic()
+                if deadline is not None and now > deadline:
+                    self._past_deadline(queues, done)
+                    break
+                self._dispatch(queues, failed_groups, done)
+                busy = [live for live in self._live.values() if live.task]
+                if not busy:
+                    continue
+                wait([live.conn for live in busy], timeout=POLL)  # a worker's death closes its end
+                for live in busy:
+                    self._hear(live, done, failed_groups, memory)
+                if not self.keep_warm:
+                    for group in [g for g, live in self._live.items() if not live.task and g not in queues]:
+                        self._retire(self._live[group])
+        except BaseException:
+            for live in list(self._live.values()):
+                self._end(live)
+            raise
+        return [answers[t.id] for t in tasks]
+
+    def _dispatch(self, queues: dict[str, deque[Task]], failed_groups: dict[str, Answer], done) -> None:
+        """Give idle workers their group's next task, up to `jobs` at once, longest queues first."""
+        for group in sorted(queues, key=lambda g: -len(queues[g]) * WEIGHT.get(g, 1.0)):
+            if group in failed_groups:  # its library could not even be imported in time
+                for task in queues.pop(group):
+                    first = failed_groups[group]
+                    done(Answer(task.id, first.status, message=first.message, phase=first.phase))
+                continue
+            busy = sum(1 for live in self._live.values() if live.task)
+            live = self._live.get(group)
+            if (live and live.task) or busy >= self.jobs:
+                continue
+            if live is None or live.process.poll() is not None:
+                if live is not None:
+                    self._end(live)
+                live = self._start(group)
+            task = queues[group].popleft()
+            if not queues[group]:
+                del queues[group]
+            try:
+                live.conn.send(task)
+            except OSError:  # it died while idle: a fresh one takes the task
+                self._end(live)
+                live = self._start(group)
+                live.conn.send(task)
+            live.task, live.phase, live.since, live.seconds, live.rss = task, "start", time.monotonic(), {}, 0
+
+    def _hear(self, live: _Live, done, failed_groups: dict[str, Answer], memory: int) -> None:
+        """Read what a busy worker said, and end it if it died, ran past a limit or out of memory."""
+        task = live.task
+        try:
+            while live.conn.poll():
+                kind, *rest = live.conn.recv()
+                if kind == "phase":
+                    now = time.monotonic()
+                    live.seconds[live.phase] = now - live.since
+                    live.phase, live.since = rest[1], now
+                elif kind == "answer":
+                    live.task = None
+                    done(rest[0])
+                    return
+        except (EOFError, OSError):
+            pass
+        if live.process.poll() is not None:
+            words = live.last_words()
+            message = (f"{task.label}: its worker process died ({_signal_name(live.process.returncode)}) "
+                       f"in the {live.phase} phase" + (f"; its last words: {words}" if words else ""))
+            self._fail(live, Answer(task.id, "error", message=message, phase=live.phase,
+                                    peak_rss=live.rss or None), done, failed_groups)
+            return
+        live.rss = max(live.rss, live.resident())
+        if live.rss > memory:
+            message = (f"{task.label}: its worker used {live.rss / GiB:.1f} GiB, past the memory limit "
+                       f"of {memory / GiB:.1f} GiB per worker, in the {live.phase} phase; it was ended")
+            self._fail(live, Answer(task.id, "error", message=message, phase=live.phase,
+                                    peak_rss=live.rss), done, failed_groups)
+            return
+        limit = self.limits.of(task, live.phase)
+        if limit is not None and time.monotonic() - live.since > limit:
+            phase = "import" if live.phase == "start" else live.phase
+            message = f"{task.label}: the {phase} phase took longer than {limit:g} s; its worker was ended"
+            self._fail(live, Answer(task.id, "timeout", message=message, phase=phase,
+                                    peak_rss=live.rss or None), done, failed_groups)
+
+    def _fail(self, live: _Live, answer: Answer, done, failed_groups: dict[str, Answer]) -> None:
+        self._end(live)
+        live.task = None
+        if answer.phase in ("start", "import"):  # every later task of the group would fail alike
+            failed_groups[live.group] = answer
+        done(answer)
+
+    def _past_deadline(self, queues: dict[str, deque[Task]], done) -> None:
+        message = f"the command's deadline of {self.limits.deadline:g} s passed"
+        for live in list(self._live.values()):
+            if live.task:
+                task, phase = live.task, live.phase
+                self._end(live)
+                done(Answer(task.id, "timeout", message=f"{task.label}: {message} in its {phase} phase",
+                            phase=phase))
+        for group in list(queues):
+            for task in queues.pop(group):
+                done(Answer(task.id, "timeout", message=f"{task.label}: {message} before it ran",
+                            phase="deadline"))

@@ -1,0 +1,120 @@
+"""Backends in worker processes: limits that hold (even inside C), crashes and memory contained,
+compile time apart, missing libraries reported, the same rows whatever --jobs."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lab.backends import register, unregister
+from lab.cli import main
+
+MISBEHAVING = (("sleepy", "block"), ("crashy", "segfault"), ("hungry", "allocate"), ("slowjit", "jit"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def misbehaving_backends():
+    """The backends of worker_backends.py, registered for this module's tests only."""
+    for name, variant in MISBEHAVING:
+        register(name, "worker_backends", (variant,))
+    yield
+    for name, _ in MISBEHAVING:
+        unregister(name)
+
+
+def _diff(capsys, *args: str) -> tuple[int, dict]:
+    rc = main(["diff", "x**2", "--at", "1,2", "--json", *args])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def test_a_backend_blocked_inside_c_is_ended_at_its_limit(capsys):
+    start = time.monotonic()
+    rc, out = _diff(capsys, "--backend", "sleepy", "tape", "--timeout", "1")
+    elapsed = time.monotonic() - start
+    row = out["backends"]["sleepy.block"]
+    assert rc == 1 and row["verdict"] == "timeout" and "compute" in row["detail"]
+    assert out["backends"]["tape.reverse"]["verdict"] == "agree"
+    assert elapsed < 60  # the backend itself would sleep for 600 s
+
+
+def test_a_crashing_backend_is_one_error_row_and_the_others_go_on(capsys):
+    rc, out = _diff(capsys, "--backend", "crashy", "tape", "sympy")
+    row = out["backends"]["crashy.segfault"]
+    assert rc == 1 and row["verdict"] == "error" and "SIGSEGV" in row["detail"], row
+    assert {out["backends"][k]["verdict"] for k in ("tape.reverse", "sympy.lambdify")} == {"agree"}
+
+
+def test_a_worker_past_its_memory_limit_is_ended(capsys):
+    rc, out = _diff(capsys, "--backend", "hungry", "tape", "--memory", "1")
+    row = out["backends"]["hungry.allocate"]
+    assert rc == 1 and row["verdict"] == "error" and "memory limit" in row["detail"], row
+    assert out["backends"]["tape.reverse"]["verdict"] == "agree"
+
+
+def test_the_whole_command_ends_at_its_deadline(capsys):
+    start = time.monotonic()
+    rc, out = _diff(capsys, "--backend", "sleepy", "--deadline", "3")
+    assert rc == 1 and out["backends"]["sleepy.block"]["verdict"] == "timeout"
+    assert "deadline" in out["backends"]["sleepy.block"]["detail"]
+    assert time.monotonic() - start < 60
+
+
+def test_compiling_has_its_own_limit_apart_from_computing(capsys):
+    rc, out = _diff(capsys, "--backend", "slowjit", "--timeout", "1", "--compile-timeout", "120")
+    row = out["backends"]["slowjit.jit"]
+    assert rc == 0 and row["verdict"] == "agree", row
+    assert row["compile_seconds"] >= 3 and row["compute_seconds"] < 1
+    rc, out = _diff(capsys, "--backend", "slowjit", "--timeout", "1", "--compile-timeout", "1")
+    assert out["backends"]["slowjit.jit"]["verdict"] == "timeout"
+    assert "compile" in out["backends"]["slowjit.jit"]["detail"]
+
+
+def test_a_missing_library_makes_its_rows_unsupported_with_the_install_command(tmp_path):
+    (tmp_path / "casadi.py").write_text("raise ImportError('casadi is blocked for this test')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    done = subprocess.run([sys.executable, "-m", "lab", "diff", "x**2", "--at", "1", "--backend",
+                           "casadi", "tape", "--json"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    for label in ("casadi.sx", "casadi.codegen"):
+        row = out["backends"][label]
+        assert row["verdict"] == "unsupported" and "pip install 'difflab[backends]'" in row["detail"]
+    assert out["backends"]["tape.reverse"]["verdict"] == "agree"
+
+
+def _without_timing(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in ("compile_seconds", "compute_seconds", "peak_rss_mb")}
+            for r in rows]
+
+
+def test_jobs_never_change_the_rows(capsys):
+    args = ["check", "--exercise", "graph", "polynomial", "--backend", "tape", "sympy", "finite.central",
+            "taylor", "closed_form", "--json"]
+    assert main([*args, "--jobs", "1"]) == 0
+    one = json.loads(capsys.readouterr().out)["rows"]
+    assert main([*args, "--jobs", "2"]) == 0
+    two = json.loads(capsys.readouterr().out)["rows"]
+    assert _without_timing(one) == _without_timing(two) and len(one) > 20
+
+
+def test_the_commands_process_never_imports_torch_jax_or_tensorflow():
+    code = ("import sys, lab; r = lab.diff('sin(x)', at=[0.5], backends=['torch', 'jax', 'tape']); "
+            "assert r.ok, r.failures(); "
+            "print(sorted(m for m in ('torch', 'jax', 'tensorflow') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("value", ["1e300", "0", "-1", "nan", "inf", "1e10"])
+def test_limits_out_of_range_are_refused_in_one_line(value, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["diff", "x**2", "--timeout", value])
+    assert e.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
