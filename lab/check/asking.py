@@ -38,9 +38,30 @@ def _split_top_level(text: str, separator: str) -> list[str]:
     return [*parts, "".join(current)]
 
 
-def constant(text: str, option: str = "--at") -> float:
+class Typed(float):
+    """A coordinate as float64 programs see it (the nearest double), carrying the exact number
+    that was typed (`exact`: 0.1 is 1/10, pi/2 is π/2) for the reference."""
+
+    exact: sp.Expr
+
+    def __new__(cls, exact: sp.Expr):
+        value = super().__new__(cls, float(exact))
+        value.exact = exact
+        return value
+
+    def __reduce__(self):
+        return Typed, (self.exact,)
+
+
+def exact(value: float) -> sp.Expr:
+    """The exact number a coordinate stands for: what was typed, or the double itself."""
+    return getattr(value, "exact", None) if isinstance(value, Typed) else sp.Rational(float(value))
+
+
+def constant(text: str, option: str = "--at") -> Typed:
     """A point's coordinate: a number or a constant expression ('pi/2', 'sqrt(2)', '1e-3'), read
-    by the same whitelist parser as expressions; its float64 value, which must be finite."""
+    by the same whitelist parser as expressions; its float64 value, which must be finite, with
+    the typed number as its `exact`."""
     try:
         parsed = parse(text, max_number=FLOAT_MAX)
     except ExpressionError as e:
@@ -50,7 +71,7 @@ def constant(text: str, option: str = "--at") -> float:
     value = float(parsed.expr)
     if not math.isfinite(value):
         raise LabError(f"{option}: {text.strip()!r} is not a finite float64 number")
-    return value
+    return Typed(parsed.expr)
 
 
 def parse_points(text: str, variables: tuple[sp.Symbol, ...], wrt: sp.Symbol) -> list[dict]:
@@ -173,4 +194,4 @@ def _named(points: list[dict]) -> list[dict[str, float]]:
     return [{v.name: x for v, x in p.items()} for p in points]
 
 
-__all__ = ["MODES", "Parsed", "ask", "constant", "parse_direction", "parse_points", "utf8"]
+__all__ = ["MODES", "Parsed", "Typed", "ask", "constant", "exact", "parse_direction", "parse_points", "utf8"]

@@ -86,21 +86,29 @@ def _groups(points: Sequence[dict], wrt: sp.Symbol) -> dict[tuple, list[int]]:
     """Point indices grouped by the values of the variables held fixed."""
     groups: dict[tuple, list[int]] = {}
     for i, p in enumerate(points):
-        groups.setdefault(tuple(sorted((v.name, x) for v, x in p.items() if v != wrt)), []).append(i)
+        key = tuple(sorted((v.name, exact(x)) for v, x in p.items() if v != wrt))
+        groups.setdefault(key, []).append(i)
     return groups
+
+
+def exact(x: float) -> sp.Expr:
+    """The exact number a coordinate stands for: what was typed (`lab.check.asking.Typed`), else
+    the double itself."""
+    typed = getattr(x, "exact", None)
+    return typed if typed is not None else sp.Rational(float(x))
 
 
 def _fixed(parsed: Parsed, key: tuple):
     """The expression and its domain with the other variables set to the group's exact values."""
-    values = {v: sp.Rational(x) for v in parsed.variables for name, x in key if v.name == name}
+    values = {v: x for v in parsed.variables for name, x in key if v.name == name}
     domain = tuple(Condition(c.kind, c.expr.xreplace(values), c.what) for c in parsed.domain)
     return parsed.expr.xreplace(values), domain
 
 
 def _unit(text: str, expr, variables: tuple, domain: tuple, kind: str, points: np.ndarray, order: int,
-          names: list[str]) -> Unit:
-    """The case a worker rebuilds; here only its exact parts are used (reference, closed forms)."""
-    recipe = ExpressionCase(text, expr, variables, domain, kind, points, order)
+          names: list[str], typed: list[tuple]) -> Unit:
+    """The case a worker rebuilds (`typed`: each point's exact coordinates, for the reference)."""
+    recipe = ExpressionCase(text, expr, variables, domain, kind, points, order, tuple(typed))
     function = Function(text, expr, variables, program=None, domain=domain)
     return Unit(Case("diff", function, kind, points, (order,)), recipe, names)
 
@@ -116,11 +124,12 @@ def differentiate(text: str, parsed: Parsed, subject: Subject, labels: list[str]
     if subject.mode in ("gradient", "hessian"):
         x = np.array([[p[v] for v in parsed.variables] for p in points], dtype=np.float64)
         units = [_unit(text, parsed.expr, parsed.variables, parsed.domain, subject.mode, x, 1,
-                       [subject.point_name(i) for i in range(m)])]
+                       [subject.point_name(i) for i in range(m)],
+                       [tuple(exact(p[v]) for v in parsed.variables) for p in points])]
         indices = [list(range(m))]
     else:
         if direction is not None:  # g(t) = f(x + t·v), differentiated at t = 0
-            moved = {x: x + T * sp.Rational(float(c)) for x, c in direction.items()}
+            moved = {x: x + T * exact(c) for x, c in direction.items()}
             parsed = Parsed(parsed.expr.xreplace(moved), parsed.variables, parsed.domain)
             points, wrt = [{**p, T: 0.0} for p in points], T
         units, indices = [], []
@@ -128,7 +137,8 @@ def differentiate(text: str, parsed: Parsed, subject: Subject, labels: list[str]
             expr, domain = _fixed(parsed, key)
             units.append(_unit(text, expr, (wrt,), domain, "derivative",
                                np.array([points[i][wrt] for i in group], dtype=np.float64),
-                               subject.order, [subject.point_name(i) for i in group]))
+                               subject.order, [subject.point_name(i) for i in group],
+                               [(exact(points[i][wrt]),) for i in group]))
             indices.append(group)
     checked = in_workers(units, labels, pool, closed_forms=False, seconds=seconds, progress=progress)
     reference = _merged_reference([c.references[u.orders[0]] for c, u in zip(checked, units, strict=True)],

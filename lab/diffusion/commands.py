@@ -161,4 +161,5 @@ def _print_safety(args: argparse.Namespace, result, grid: Path | None) -> None:
         out.print(f"skipped {escaped(path)}: {escaped(why)}", soft_wrap=True)
     out.print(f"{len(result.verdicts)} images checked, {len(result.flagged)} flagged "
               f"{result.flagged}, {len(result.skipped)} skipped."
-              + (f" Flagged images: {escaped(grid)}" if grid else ""), soft_wrap=True)
+              + (f" Flagged images: {escaped(grid)}" if grid
+                 else " Nothing was flagged, so nothing was written."), soft_wrap=True)

@@ -108,7 +108,7 @@ def index(results: Results, bench_link: str = "", bench_missing: str = "") -> st
             + "\n\n## Exercise × backend\n\n"
             "Each cell: the verdict over all cases and derivative orders of the exercise, and the "
             "largest error ρ = |x − y| / max(1, |x| + |y|) against the exact reference (SymPy's "
-            "derivative evaluated by mpmath).\n\n" + summary_table(results.rows)
+            "derivative enclosed by ball arithmetic).\n\n" + summary_table(results.rows)
             + "\n" + tolerance_policy(results.rows)
             + "\n## Pages\n\n" + links + "\n- [Every cross-check row](crosscheck.md)\n" + bench_link
             + ("\n## Not available yet\n\n" + bench_missing if bench_missing else ""))

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 
 from lab.check.crosscheck import Row
 from lab.core.compare import MAX_TOLERANCE, ROUNDING_ULPS, SAFETY, USEFUL
-from lab.core.reference import DIGITS
+from lab.core.reference import PRECISIONS, RELATIVE_BITS
 from lab.output.markdown import md_table, scientific
 
 
@@ -105,11 +105,14 @@ def tolerance_policy(rows: list[Row]) -> str:
     inaccurate = [r for r in rows if r.verdict == "inaccurate"]
     return (
         "## How the verdicts are decided\n\n"
-        f"- **Reference**: SymPy's derivative of the function as written, evaluated by mpmath at "
-        f"{', '.join(map(str, DIGITS))} digits until two successive values agree to 2⁻⁶⁴; a point "
-        "where the function as written is undefined, or its derivative does not exist (a kink), is "
-        "`undefined`; one beyond float64 is `overflow`; one not settled within the ladder or the "
-        "time budget is `uncertified` or `timeout`.\n"
+        "- **Reference**: SymPy's derivative of the smooth branch the function as written follows at "
+        "the point, enclosed by ball arithmetic (arb) at "
+        f"{', '.join(map(str, PRECISIONS))} bits until the enclosure's relative width is below "
+        f"2⁻{RELATIVE_BITS} (or its absolute width below float64's smallest subnormal); branches of "
+        "abs, sign, relu, max and min are decided exactly, and at a kink the derivative exists when "
+        "the one-sided derivatives agree. A point where the function as written is undefined, or "
+        "its derivative does not exist, is `undefined`; one beyond float64 is `overflow`; one not "
+        "enclosed within the ladder or the time budget is `uncertified` or `timeout`.\n"
         "- **Expected error** of each method at each value, in units of ρ: exact and AD methods "
         f"ε·(κ + {ROUNDING_ULPS:g}), where κ is the value's condition (how far one rounding of the "
         "inputs and constants moves the exact derivative) and the constant allows a few ulps of "

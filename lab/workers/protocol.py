@@ -59,6 +59,7 @@ class ExpressionCase:
     kind: Kind
     points: np.ndarray
     order: int
+    exact: tuple | None = None  # each point's typed coordinates, exact (SymPy numbers)
 
     def build(self) -> Case:
         from lab.backends.generated import function_of, vector_function_of

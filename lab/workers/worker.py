@@ -81,7 +81,8 @@ class Worker:
                 from lab.core.reference import reference
 
                 start = self.phase(task, phase := "compute")
-                ref = reference(case.function, case.kind, case.points, task.order, task.reference_seconds)
+                ref = reference(case.function, case.kind, case.points, task.order, task.reference_seconds,
+                                exact_points=getattr(task.recipe, "exact", None))
                 seconds["compute"] = time.monotonic() - start
                 return Answer(task.id, "reference", reference=ref, seconds=seconds, peak_rss=peak_rss())
             run, family, policy, compiles = self.method(task, case)
