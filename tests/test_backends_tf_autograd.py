@@ -163,7 +163,7 @@ def test_the_cross_check_catches_tensorflows_nan_at_zero():
     assert rows["autograd", 4].verdict == "agree"
     assert rows["tensorflow", 2].verdict == "agree"  # 4·3·x² is finite at 0
     bad = rows["tensorflow", 4]  # −2x³ differentiated four times: −12·0·x^(−1) = 0·inf
-    assert bad.verdict == "disagree" and "point 0" in bad.detail and "nan" in bad.detail
+    assert bad.verdict == "disagree" and "x = 0" in bad.detail and "nan" in bad.detail
 
 
 @settings(max_examples=examples(10))

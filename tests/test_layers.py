@@ -11,7 +11,7 @@ import pytest
 LAB = Path(__file__).resolve().parent.parent / "lab"
 # Lower numbers are imported by higher ones, never the other way round.
 LAYERS = {
-    "errors": 0, "cache": 0, "interrupts": 0, "meta": 0,
+    "errors": 0, "cache": 0, "interrupts": 0, "meta": 0, "schemas": 0,
     "core": 1, "output": 1,
     "exercises": 2, "backends": 2,
     "workers": 3,
@@ -59,8 +59,8 @@ def test_imports_run_one_way(path):
 
 
 def test_the_command_line_and_the_core_start_without_torch_or_jax():
-    code = ("import sys, lab.cli, lab.core.reference, lab.core.expression, lab.backends; "
+    code = ("import sys, lab.cli, lab.core.reference, lab.core.expression, lab.backends, lab.api, lab.testing; "
             "lab.cli.build_parser(); "
-            "print(sorted(m for m in ('torch', 'jax', 'diffusers', 'transformers') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'jax', 'tensorflow', 'diffusers', 'transformers') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
