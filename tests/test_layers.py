@@ -59,8 +59,10 @@ def test_imports_run_one_way(path):
 
 
 def test_the_command_line_and_the_core_start_without_torch_or_jax():
-    code = ("import sys, lab.cli, lab.core.reference, lab.core.expression, lab.backends, lab.api, lab.testing; "
+    code = ("import sys, lab.cli, lab.core.reference, lab.core.expression, lab.backends, lab.api, "
+            "lab.testing; "
             "lab.cli.build_parser(); "
-            "print(sorted(m for m in ('torch', 'jax', 'tensorflow', 'diffusers', 'transformers') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'jax', 'tensorflow', 'diffusers', 'transformers') "
+            "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
