@@ -52,7 +52,7 @@ def _exact_ball(value: sp.Expr) -> arb | None:
 
 def ball_of(value: sp.Expr) -> arb:
     """A ball containing the exact SymPy number `value`, at the current precision."""
-    value = sp.sympify(value)
+    value = sp.sympify(value, strict=True)  # numbers only: text is never parsed here
     ball = _exact_ball(value)
     if ball is not None:
         return ball
@@ -304,7 +304,7 @@ def compiled(exprs: tuple, symbols: tuple) -> Program:
 def exact_sign(value: sp.Expr) -> int:
     """−1, 0 or +1: the sign of the exact SymPy number `value`, decided exactly; `Undecided`
     when neither an enclosure at up to SIGN_BITS[-1] bits nor SymPy's simplify settles it."""
-    value = sp.sympify(value)
+    value = sp.sympify(value, strict=True)  # numbers only: text is never parsed here
     if value.is_Rational or isinstance(value, sp.Float):
         return int(sp.sign(value))
     if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan):

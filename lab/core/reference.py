@@ -382,7 +382,8 @@ def reference(f: Function, kind: Kind, points: np.ndarray, order: int = 1,
         with budget(seconds, "the exact reference"):
             for i, x in enumerate(per_point):
                 doubles = tuple(float(c) for c in x)
-                exact = (tuple(sp.sympify(c) for c in exact_points[i]) if exact_points is not None
+                exact = (tuple(sp.sympify(c, strict=True) for c in exact_points[i])
+                         if exact_points is not None
                          else tuple(sp.Rational(c) for c in doubles))
                 rows.append(_one_point(prep, f.domain, kind, order, exact, doubles, size))
     except OverBudget as e:

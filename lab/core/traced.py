@@ -70,7 +70,7 @@ NAMESPACE = SimpleNamespace(
     sign=_elementwise(sp.sign), erf=_elementwise(sp.erf), maximum=_elementwise(sp.Max),
     minimum=_elementwise(sp.Min), logaddexp=_elementwise(_logaddexp), square=_elementwise(lambda v: v**2),
     sum=_reduce(sp.Add), prod=_reduce(sp.Mul), max=_reduce(sp.Max), min=_reduce(sp.Min),
-    asarray=lambda x, **_: np.asarray(x, dtype=object) if np.ndim(x) else sp.sympify(x),
+    asarray=lambda x, **_: np.asarray(x, dtype=object) if np.ndim(x) else sp.sympify(x, strict=True),
     pi=sp.pi, e=sp.E, float64=object,
 )
 
@@ -91,7 +91,10 @@ def expression_of(program, variables: tuple[sp.Symbol, ...], vector: bool) -> sp
     out = np.asarray(out, dtype=object)
     if out.size != 1:
         raise Untraceable(f"the program returns {out.size} values; it must return one number")
-    return sp.sympify(out.ravel()[0])
+    try:
+        return sp.sympify(out.ravel()[0], strict=True)  # a number or expression, never text
+    except sp.SympifyError:
+        raise Untraceable(f"the program returns {type(out.ravel()[0]).__name__}, not a number") from None
 
 
 def _user_line(error: BaseException) -> str:
