@@ -2,10 +2,12 @@
 
   tape      eager `tf.GradientTape.gradient`, the tape the lecture draws: k-th derivatives by k
             nested tapes, a Jacobian or Hessian row by row from one persistent tape.
-  jacobian  eager `tape.jacobian` (all rows in one call, vectorized by TF's pfor) for gradients and
-            Jacobians, the jacobian of a tape's gradient for Hessians, and `tape.batch_jacobian`
-            for k-th derivatives at every point at once. Eagerly, pfor traces a graph on every
-            call, which is most of this variant's time.
+  jacobian  eager `tape.jacobian` (all rows in one call, vectorized by TF's pfor) at one point, and
+            `tape.batch_jacobian` at every point at once: the points are the batch, each
+            point's Jacobian (Hessian: the batch Jacobian of the gradients, k-th derivative: of
+            the (k−1)-th) one example of it; gradients as the gradient of the points' sum.
+            Eagerly, pfor traces a graph on every call, which is most of this variant's time:
+            one call per case, not per point.
   function  nested tape.gradient, tape.jacobian and the Hessian recipe traced into a graph by
             `tf.function`, once per program: its input signature leaves the number of points
             open, so a new point count does not trace again. The first call includes the
@@ -140,9 +142,44 @@ def per_example_derivative(program: Callable, x, order: int):
     return tf.reshape(tape.batch_jacobian(y, x, unconnected_gradients=ZERO), (-1, 1))
 
 
+def per_point(program: Callable, points):
+    """program at each row of `points` (m, n), stacked (m, …): the batch whose example i depends on
+    row i alone, as batch_jacobian requires. The program sees one point at a time, as written."""
+    return tf.stack([program(points[i]) for i in range(int(points.shape[0]))])
+
+
+def batch_gradient_of(program: Callable, points):
+    """The gradient of a scalar `program` at each row of `points`, stacked (m, n): the gradient of
+    the sum of the per-point values, row i of which depends on point i alone. It is the batch
+    Jacobian of m scalars, without the pfor conversion batch_jacobian would trace for one row."""
+    with tf.GradientTape() as tape:
+        tape.watch(points)
+        total = tf.reduce_sum(per_point(program, points))
+    return tape.gradient(total, points, unconnected_gradients=ZERO)
+
+
+def batch_jacobian_of(program: Callable, points):
+    """The Jacobian of a vector `program` at each row of `points`, stacked (m, k, n), from one
+    batch_jacobian call."""
+    with tf.GradientTape() as tape:
+        tape.watch(points)
+        y = per_point(program, points)
+    return tape.batch_jacobian(y, points, unconnected_gradients=ZERO)
+
+
+def batch_hessian_of(program: Callable, points):
+    """The Hessian of a scalar `program` at each row of `points`, stacked (m, n, n): batch_jacobian
+    of the gradients, which one inner tape gives at every point at once (the gradient of the sum
+    of the per-point values, each depending on its own point only)."""
+    with tf.GradientTape() as outer:
+        outer.watch(points)
+        g = batch_gradient_of(program, points)
+    return outer.batch_jacobian(g, points, unconnected_gradients=ZERO)
+
+
 class Jacobian(Method):
-    """Eager tape.jacobian (gradients and Jacobians), its Hessian recipe, and batch_jacobian for
-    k-th derivatives at every point at once."""
+    """Eager tape.jacobian (gradients and Jacobians) and its Hessian recipe at one point, and
+    batch_jacobian at every point at once."""
 
     backend, variant = "tensorflow", "jacobian"
 
@@ -157,6 +194,11 @@ class Jacobian(Method):
 
     def hessian(self, f: Function, x: np.ndarray) -> np.ndarray:
         return to_numpy(hessian_of(f.program, constant(x)))
+
+    def at_points(self, kind: str, f: Function, points: np.ndarray) -> np.ndarray:
+        batched = {"gradient": batch_gradient_of, "jacobian": batch_jacobian_of,
+                   "hessian": batch_hessian_of}[kind]
+        return to_numpy(batched(f.program, constant(points)))
 
 
 # --- function: traced once by tf.function ---------------------------------------------------------
