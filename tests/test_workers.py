@@ -118,3 +118,36 @@ def test_limits_out_of_range_are_refused_in_one_line(value, capsys):
         main(["diff", "x**2", "--timeout", value])
     assert e.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_phase_leaves_out_the_time_spent_waiting_for_a_cpu(monkeypatch):
+    from types import SimpleNamespace
+
+    from lab.workers import pool
+
+    delays = iter([1.0, 11.0])  # its run-queue delay at the phase's start, and now
+    monkeypatch.setattr(pool, "run_delay", lambda pid: next(delays))
+    live = pool._Live("numpy", process=SimpleNamespace(pid=os.getpid()), conn=None)
+    live.begin("compute")
+    live.since -= 12.0  # 12 s of wall-clock time, 10 of them ready to run without a CPU
+    assert 1.5 < live.phase_seconds() < 3.0
+
+
+@pytest.mark.skipif(not Path("/proc/self/schedstat").exists(), reason="the kernel keeps no schedstat")
+def test_run_delay_grows_when_a_cpu_is_shared():
+    from lab.workers.pool import run_delay
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        os.sched_setaffinity(spinner.pid, {0})
+        mask = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {0})
+        before = run_delay(os.getpid())
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:  # both want CPU 0: each waits about half the time
+            pass
+        waited = run_delay(os.getpid()) - before
+    finally:
+        os.sched_setaffinity(0, mask)
+        spinner.kill()
+    assert waited > 0.1

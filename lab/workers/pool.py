@@ -78,6 +78,7 @@ class _Live:
     task: Task | None = None
     phase: str = ""
     since: float = 0.0
+    delayed_since: float = 0.0  # its run-queue delay when the phase began
     seconds: dict[str, float] = field(default_factory=dict)
     rss: int = 0
     stderr: object = None
@@ -93,6 +94,17 @@ class _Live:
             return ""
         return lines[-1].strip()[:300] if lines else ""
 
+    def begin(self, phase: str) -> None:
+        """Start the clock of `phase`."""
+        self.phase, self.since, self.delayed_since = phase, time.monotonic(), run_delay(self.process.pid)
+
+    def phase_seconds(self) -> float:
+        """How long the current phase has taken, less the time the worker was ready to run but
+        waited for a CPU: on a busy machine a limit means what it means on a quiet one, while a
+        worker blocked in native code (a sleep, a lock, I/O) is still ended at its limit."""
+        waited = run_delay(self.process.pid) - self.delayed_since
+        return time.monotonic() - self.since - max(0.0, waited)
+
     def resident(self) -> int:
         """Resident memory now, in bytes (0 once the process is gone)."""
         try:
@@ -100,6 +112,16 @@ class _Live:
                 return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, ValueError, IndexError):
             return 0
+
+
+def run_delay(pid: int) -> float:
+    """Seconds process `pid`'s main thread has spent ready to run but waiting for a CPU (Linux's
+    /proc/PID/schedstat); 0 where the kernel does not say."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _signal_name(code: int | None) -> str:
@@ -250,7 +272,8 @@ class Pool:
                 self._end(live)
                 live = self._start(group)
                 live.conn.send(task)
-            live.task, live.phase, live.since, live.seconds, live.rss = task, "start", time.monotonic(), {}, 0
+            live.task, live.seconds, live.rss = task, {}, 0
+            live.begin("start")
 
     def _hear(self, live: _Live, done, failed_groups: dict[str, Answer], memory: int) -> None:
         """Read what a busy worker said, and end it if it died, ran past a limit or out of memory."""
@@ -259,9 +282,8 @@ class Pool:
             while live.conn.poll():
                 kind, *rest = live.conn.recv()
                 if kind == "phase":
-                    now = time.monotonic()
-                    live.seconds[live.phase] = now - live.since
-                    live.phase, live.since = rest[1], now
+                    live.seconds[live.phase] = time.monotonic() - live.since
+                    live.begin(rest[1])
                 elif kind == "answer":
                     live.task = None
                     done(rest[0])
@@ -283,7 +305,7 @@ class Pool:
                                     peak_rss=live.rss), done, failed_groups)
             return
         limit = self.limits.of(task, live.phase)
-        if limit is not None and time.monotonic() - live.since > limit:
+        if limit is not None and live.phase_seconds() > limit:
             phase = "import" if live.phase == "start" else live.phase
             message = f"{task.label}: the {phase} phase took longer than {limit:g} s; its worker was ended"
             self._fail(live, Answer(task.id, "timeout", message=message, phase=phase,
