@@ -4,10 +4,11 @@
             nested tapes, a Jacobian or Hessian row by row from one persistent tape.
   jacobian  eager `tape.jacobian` (all rows in one call, vectorized by TF's pfor) at one point, and
             `tape.batch_jacobian` at every point at once: the points are the batch, each
-            point's Jacobian (Hessian: the batch Jacobian of the gradients, k-th derivative: of
-            the (k−1)-th) one example of it; gradients as the gradient of the points' sum.
-            Eagerly, pfor traces a graph on every call, which is most of this variant's time:
-            one call per case, not per point.
+            point's Jacobian (Hessian: the batch Jacobian of the gradients) one example of it.
+            A batch of scalars has a diagonal batch Jacobian, which the gradient of their sum
+            gives without pfor: gradients so, and k-th derivatives of an elementwise program
+            by nested tapes as in `tape`. Eagerly, pfor traces a graph on every call, which is
+            most of this variant's time: one call per case, not per point.
   function  nested tape.gradient, tape.jacobian and the Hessian recipe traced into a graph by
             `tf.function`, once per program: its input signature leaves the number of points
             open, so a new point count does not trace again. The first call includes the
@@ -131,17 +132,6 @@ def hessian_of(program: Callable, x):
     return outer.jacobian(g, x, unconnected_gradients=ZERO)
 
 
-def per_example_derivative(program: Callable, x, order: int):
-    """dᵏ program/dxᵏ at each row of x (m, 1): batch_jacobian (each point an example of the batch,
-    its derivative a 1×1 Jacobian) of the (k−1)-th derivative, which nested tapes give. Nesting
-    batch_jacobian itself would vectorize the already vectorized graph again at every level, at a
-    cost that grows exponentially with the order."""
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = nested_gradient(program, x, order - 1)
-    return tf.reshape(tape.batch_jacobian(y, x, unconnected_gradients=ZERO), (-1, 1))
-
-
 def per_point(program: Callable, points):
     """program at each row of `points` (m, n), stacked (m, …): the batch whose example i depends on
     row i alone, as batch_jacobian requires. The program sees one point at a time, as written."""
@@ -178,13 +168,14 @@ def batch_hessian_of(program: Callable, points):
 
 
 class Jacobian(Method):
-    """Eager tape.jacobian (gradients and Jacobians) and its Hessian recipe at one point, and
-    batch_jacobian at every point at once."""
+    """Eager tape.jacobian (gradients and Jacobians) and its Hessian recipe at one point,
+    batch_jacobian at every point at once, and the diagonal batch Jacobians (k-th derivatives,
+    gradients at every point) as gradients of sums."""
 
     backend, variant = "tensorflow", "jacobian"
 
     def derivative(self, f: Function, x: np.ndarray, order: int) -> np.ndarray:
-        return to_numpy(per_example_derivative(f.program, constant(x[:, None]), order))[:, 0]
+        return to_numpy(nested_gradient(f.program, constant(x), order))
 
     def gradient(self, f: Function, x: np.ndarray) -> np.ndarray:
         return to_numpy(jacobian_of(f.program, constant(x)))
