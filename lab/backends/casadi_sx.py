@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import operator
 import os
 import shutil
 import tempfile
@@ -32,19 +31,12 @@ import numpy as np
 import sympy as sp
 
 from lab.backends.base import Vectorized
-from lab.backends.translate import shift_function, translate, without_logsumexp
+from lab.backends.translate import shift_function, table, translate, without_logsumexp
 from lab.core.cases import Function, order_of
 from lab.errors import Unsupported
 
-TABLE: dict[type, Callable] = {
-    sp.Add: lambda *a: functools.reduce(operator.add, a),
-    sp.Mul: lambda *a: functools.reduce(operator.mul, a),
-    sp.Pow: operator.pow,
-    **{getattr(sp, name): getattr(ca, name) for name in (
-        "exp", "log", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-        "acosh", "atanh", "sign", "erf")},
-    sp.Abs: ca.fabs,
-}
+NAMES = {"abs": "fabs"}  # CasADi's name where it is not the array API's
+TABLE = table(lambda name: getattr(ca, NAMES.get(name, name), None))
 COMPILER = "gcc"  # what CasADi's "shell" compiler runs on Linux
 
 

@@ -1,11 +1,12 @@
 """Programs generated from a SymPy expression: what `lab diff` hands the backends.
 
 SymPy's `lambdify` writes the same expression for numpy, torch, JAX and TensorFlow (its own
-printers) and, through tables of functions, for HIPS autograd, the numpy tape and the Taylor
-forward mode; TensorFlow's and autograd's are written only once a TF tensor or an autograd box
-arrives, so neither library is imported otherwise. Constant subexpressions (sin(1), pi/2)
-are folded to float64 first: torch has no torch.sin for a Python number, and a float64 program
-uses the nearest double of every constant anyway (the exact reference does not).
+printers) and, through a table of functions, for HIPS autograd; TensorFlow's and autograd's are
+written only once a TF tensor or an autograd box arrives, so neither library is imported otherwise.
+The numpy tape and the Taylor forward mode run the expression through the one SymPy table of
+`lab.backends.translate`, on the ops each registers where it defines them. Constant subexpressions
+(sin(1), pi/2) are folded to float64 first: torch has no torch.sin for a Python number, and a
+float64 program uses the nearest double of every constant anyway (the exact reference does not).
 """
 
 from __future__ import annotations
@@ -15,22 +16,10 @@ from collections.abc import Callable
 import sympy as sp
 from array_api_compat import is_jax_array, is_torch_array
 
-from lab.backends import tape, taylor
+from lab.backends import tape, taylor, translate
 from lab.core.arrays import foreign_library
 from lab.core.cases import Condition, Function
 from lab.core.symbolic import numpy_erf
-from lab.errors import Unsupported
-
-# SymPy's numpy printer names → the tape's ops; a function missing here says so when met.
-TAPE_FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt", "expm1", "log1p", "arcsinh",
-                  "arccosh", "arctanh", "erf", "sign", "maximum", "minimum")
-TAPE_MISSING = ("tan", "arcsin", "arccos", "arctan", "sinh", "cosh")
-
-
-# The same for forward mode, which implements them all.
-TAYLOR_FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sqrt", "arcsin",
-                    "arccos", "arctan", "expm1", "log1p", "arcsinh", "arccosh", "arctanh", "erf",
-                    "sign", "maximum", "minimum")
 
 
 def _library_functions(library: str) -> dict[str, Callable]:
@@ -57,15 +46,9 @@ def _library_functions(library: str) -> dict[str, Callable]:
     return {}
 
 
-def _tape_table() -> dict[str, Callable]:
-    def missing(name):
-        def fail(*args):
-            raise Unsupported(f"the tape has no {name}()")
-
-        return fail
-
-    return {**{name: missing(name) for name in TAPE_MISSING},
-            **{name: getattr(tape.ops, name) for name in TAPE_FUNCTIONS}}
+# The lab's own AD: their programs are the expression translated through the one SymPy table
+# (`lab.backends.translate`) into the ops each registers; a function it lacks is Unsupported.
+IN_HOUSE = {"tape": ("the tape", tape.OPS), "taylor": ("forward mode", taylor.OPS)}
 
 
 def folded(expr: sp.Expr) -> sp.Expr:
@@ -86,11 +69,9 @@ class _PerLibrary(dict):
         v, e = self.variables, self.expr
         if library in ("numpy", "torch", "jax"):
             made = sp.lambdify(v, e, modules=[_library_functions(library), library])
-        elif library == "tape":
-            made = sp.lambdify(v, e, modules=[_tape_table(), "numpy"])
-        elif library == "taylor":
-            made = sp.lambdify(v, e, modules=[{name: getattr(taylor.ops, name) for name in
-                                               TAYLOR_FUNCTIONS}, "numpy"])
+        elif library in IN_HOUSE:
+            name, registry = IN_HOUSE[library]
+            made = translate.program(e, v, translate.table(registry.get), name)
         elif library == "tensorflow":
             made = _tensorflow_program(v, e)
         else:

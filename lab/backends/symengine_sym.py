@@ -11,7 +11,6 @@ differentiate abs() (|u| has no complex derivative), where SymPy gives sign(u).
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable
 
 import numpy as np
@@ -19,19 +18,12 @@ import symengine as se
 import sympy as sp
 
 from lab.backends.base import Vectorized
-from lab.backends.translate import shift_function, translate, without_logsumexp
+from lab.backends.translate import shift_function, table, translate, without_logsumexp
 from lab.core.cases import Function, order_of
 from lab.errors import Unsupported
 
-TABLE: dict[type, Callable] = {
-    sp.Add: lambda *a: functools.reduce(operator.add, a),
-    sp.Mul: lambda *a: functools.reduce(operator.mul, a),
-    sp.Pow: operator.pow,
-    **{getattr(sp, name): getattr(se, name) for name in (
-        "exp", "log", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-        "acosh", "atanh", "sign", "erf", "gamma")},
-    sp.Abs: se.Abs,
-}
+NAMES = {"abs": "Abs"}  # SymEngine's name where it is not the array API's
+TABLE = table(lambda name: getattr(se, NAMES.get(name, name), None))
 
 
 def to_symengine(expr) -> se.Basic | se.DenseMatrix:

@@ -6,17 +6,21 @@ coefficients of its inputs to those of its output by the recurrences of Taylor a
 & Walther, Evaluating Derivatives, ch. 13), so one forward sweep gives every order up to K at once.
 Forward mode costs one sweep per input direction — n sweeps for a gradient of f: Rⁿ → R, where
 the reverse-mode tape needs one — and no memory of the past: nothing is recorded.
+
+Each op is registered in `OPS` where it is defined (`@op("asin", "arcsin")`); programs reach them
+through the array API (`Jet.__array_namespace__` returns `ops`, built from `OPS`), and the programs
+generated from SymPy expressions through `lab.backends.translate`'s table.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from types import ModuleType
 
 import numpy as np
 
 from lab.backends.base import Method
+from lab.backends.translate import Registry
 from lab.core.cases import Function
 from lab.core.symbolic import numpy_erf
 from lab.errors import Unsupported
@@ -102,6 +106,10 @@ def lift(x, like: Jet) -> Jet:
     return Jet(c)
 
 
+OPS = Registry()  # array-API name -> forward mode's op, registered where each is defined
+op = OPS.op
+
+
 # Each op: the output's coefficients from the inputs', order by order.
 def mul(a: Jet, b: Jet) -> Jet:
     """Cauchy product: c_n = Σᵢ aᵢ b_{n−i}."""
@@ -136,18 +144,22 @@ def _truncated(a: Jet, order: int) -> Jet:
     return Jet(a.c[: order + 1])
 
 
+@op("exp")
 def exp(a: Jet) -> Jet:
     return _integrate(a, np.exp(a.c[0]), lambda b: b)
 
 
+@op("log")
 def log(a: Jet) -> Jet:
     return _integrate(a, np.log(a.c[0]), lambda b: reciprocal(_truncated(a, b.c.shape[0] - 1)))
 
 
+@op("sin")
 def sin(a: Jet) -> Jet:
     return _sin_cos(a)[0]
 
 
+@op("cos")
 def cos(a: Jet) -> Jet:
     return _sin_cos(a)[1]
 
@@ -163,73 +175,90 @@ def _sin_cos(a: Jet) -> tuple[Jet, Jet]:
     return Jet(s), Jet(k)
 
 
+@op("tan")
 def tan(a: Jet) -> Jet:
     s, k = _sin_cos(a)
     return mul(s, reciprocal(k))
 
 
+@op("tanh")
 def tanh(a: Jet) -> Jet:
     return _integrate(a, np.tanh(a.c[0]), lambda b: 1 - mul(b, b))
 
 
+@op("sinh")
 def sinh(a: Jet) -> Jet:
     return (exp(a) - exp(-a)) * 0.5
 
 
+@op("cosh")
 def cosh(a: Jet) -> Jet:
     return (exp(a) + exp(-a)) * 0.5
 
 
+@op("sqrt")
 def sqrt(a: Jet) -> Jet:
     return _integrate(a, np.sqrt(a.c[0]), lambda b: reciprocal(b) * 0.5)
 
 
+@op("atan", "arctan")
 def atan(a: Jet) -> Jet:
     return _integrate(a, np.arctan(a.c[0]), lambda b: reciprocal(1 + _square(a, b)))
 
 
+@op("asin", "arcsin")
 def asin(a: Jet) -> Jet:
     return _integrate(a, np.arcsin(a.c[0]), lambda b: reciprocal(sqrt(1 - _square(a, b))))
 
 
+@op("acos", "arccos")
 def acos(a: Jet) -> Jet:
     return _integrate(a, np.arccos(a.c[0]), lambda b: -reciprocal(sqrt(1 - _square(a, b))))
 
 
+@op("expm1")
 def expm1(a: Jet) -> Jet:
     return _integrate(a, np.expm1(a.c[0]), lambda b: 1 + b)  # (eᵘ − 1)′ = eᵘ = 1 + b
 
 
+@op("log1p")
 def log1p(a: Jet) -> Jet:
     return _integrate(a, np.log1p(a.c[0]), lambda b: reciprocal(1 + _truncated(a, b.c.shape[0] - 1)))
 
 
+@op("asinh", "arcsinh")
 def asinh(a: Jet) -> Jet:
     return _integrate(a, np.arcsinh(a.c[0]), lambda b: reciprocal(sqrt(_square(a, b) + 1)))
 
 
+@op("acosh", "arccosh")
 def acosh(a: Jet) -> Jet:
     return _integrate(a, np.arccosh(a.c[0]), lambda b: reciprocal(sqrt(_square(a, b) - 1)))
 
 
+@op("atanh", "arctanh")
 def atanh(a: Jet) -> Jet:
     return _integrate(a, np.arctanh(a.c[0]), lambda b: reciprocal(1 - _square(a, b)))
 
 
+@op("erf")
 def erf(a: Jet) -> Jet:
     return _integrate(a, numpy_erf(a.c[0]), lambda b: exp(-_square(a, b)) * (2 / math.sqrt(math.pi)))
 
 
+@op("sign")
 def sign(a: Jet) -> Jet:
     """Piecewise constant: every coefficient past c₀ is 0 (at 0 there is no derivative; the
     reference says so)."""
     return lift(np.sign(a.c[0]), a)
 
 
+@op("maximum")
 def maximum(a, b) -> Jet:
     return _select(a, b, np.greater_equal)
 
 
+@op("minimum")
 def minimum(a, b) -> Jet:
     return _select(a, b, np.less_equal)
 
@@ -247,6 +276,7 @@ def _square(a: Jet, b: Jet) -> Jet:
     return mul(t, t)
 
 
+@op("pow")
 def power(a: Jet, k) -> Jet:
     """a^k for a constant k: products for integer k (any sign of a), else exp(k·log a)."""
     if isinstance(k, Jet):
@@ -269,10 +299,12 @@ def _integer_power(a: Jet, n: int) -> Jet:
     return result
 
 
+@op("abs")
 def absolute(a: Jet) -> Jet:
     return abs(a)
 
 
+@op("logaddexp")
 def logaddexp(a, b) -> Jet:
     like = a if isinstance(a, Jet) else b
     a, b = lift(a, like), lift(b, like)
@@ -280,12 +312,14 @@ def logaddexp(a, b) -> Jet:
     return log(exp(a - top) + exp(b - top)) + top
 
 
+@op("sum")
 def total(a: Jet, axis=None, keepdims: bool = False) -> Jet:
     axes = tuple(range(1, a.c.ndim)) if axis is None else tuple(
         (ax % a.ndim) + 1 for ax in np.atleast_1d(axis))
     return Jet(np.sum(a.c, axis=axes, keepdims=keepdims))
 
 
+@op("max")
 def maximum_of(a: Jet, axis=None, keepdims: bool = False) -> Jet:
     """The coefficients of the first maximal entry (the subgradient torch and JAX pick)."""
     if axis is not None:
@@ -296,17 +330,10 @@ def maximum_of(a: Jet, axis=None, keepdims: bool = False) -> Jet:
     return Jet(a.c[(slice(None), *i)])
 
 
-ops = ModuleType("lab.backends.taylor.ops", "The array-API functions forward mode implements.")
-ops.__dict__.update(
-    exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sinh=sinh, cosh=cosh, sqrt=sqrt,
-    atan=atan, asin=asin, acos=acos, arctan=atan, arcsin=asin, arccos=acos, abs=absolute,
-    sum=total, max=maximum_of, logaddexp=logaddexp, expm1=expm1, log1p=log1p, asinh=asinh,
-    acosh=acosh, atanh=atanh, arcsinh=asinh, arccosh=acosh, arctanh=atanh, erf=erf, sign=sign,
-    maximum=maximum, minimum=minimum,
-    asarray=lambda x, **kw: np.asarray(x.c[0] if isinstance(x, Jet) else x),
-    zeros_like=lambda x, **kw: np.zeros_like(x.c[0] if isinstance(x, Jet) else x),
-    float64=np.float64,
-)
+op("asarray")(lambda x, **kw: np.asarray(x.c[0] if isinstance(x, Jet) else x))
+op("zeros_like")(lambda x, **kw: np.zeros_like(x.c[0] if isinstance(x, Jet) else x))
+OPS["float64"] = np.float64
+ops = OPS.namespace("lab.backends.taylor.ops", "The array-API functions forward mode implements.")
 
 
 def seeded(x: np.ndarray, direction: np.ndarray, order: int) -> Jet:

@@ -10,18 +10,79 @@ library. `without_logsumexp` rewrites each one as c + log Σ exp(zᵢ − c) wit
 equal to log Σ exp zᵢ for *every* c, so its derivatives in z, of any order, are exact with c held
 fixed; evaluated with c = max zᵢ (`shift_function`), no exp overflows, which is the max-shift of
 `lab.core.symbolic`'s numpy LogSumExp.
+
+The table is one: `FUNCTIONS` names each SymPy function by its array-API name, and `table(lookup)`
+turns it into a library's table by looking each name up there — SymEngine's and CasADi's modules,
+or the `Registry` into which the tape and forward mode register each op where it is defined.
+`program` runs an expression on such a table: the generated programs of the tape and forward mode.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import sympy as sp
 
-from lab.core.symbolic import NUMPY_MODULES, LogSumExp
+from lab.core.symbolic import NUMPY_MODULES, LogSumExp, expm1, log1p
 from lab.errors import Unsupported
+
+# Every SymPy function a library may be asked for, by its array-API name (sqrt is Pow(u, 1/2)).
+FUNCTIONS: dict[type, str] = {
+    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "asin",
+    sp.acos: "acos", sp.atan: "atan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh",
+    sp.asinh: "asinh", sp.acosh: "acosh", sp.atanh: "atanh", sp.sign: "sign", sp.erf: "erf",
+    sp.gamma: "gamma", sp.Abs: "abs", expm1: "expm1", log1p: "log1p", sp.Max: "maximum",
+    sp.Min: "minimum",
+}
+VARIADIC = ("maximum", "minimum")  # SymPy's Max and Min take any number of arguments
+
+
+class Registry(dict):
+    """A library's functions by array-API name, each registered where it is defined:
+    `@registry.op("asinh", "arcsinh")` above its definition."""
+
+    def op(self, *names: str) -> Callable[[Callable], Callable]:
+        """Register the decorated function under each of `names`."""
+
+        def register(function: Callable) -> Callable:
+            for name in names:
+                self[name] = function
+            return function
+
+        return register
+
+    def namespace(self, name: str, doc: str) -> ModuleType:
+        """The registered functions as a module (what `array_namespace` gives a program)."""
+        module = ModuleType(name, doc)
+        module.__dict__.update(self)
+        return module
+
+
+def _folded(function: Callable) -> Callable:
+    return lambda *arguments: functools.reduce(function, arguments)
+
+
+def table(lookup: Callable[[str], Callable | None]) -> dict[type, Callable]:
+    """The SymPy→library table: +, ×, powers (u^½ as the library's sqrt where it has one), and each
+    function of `FUNCTIONS` that `lookup` finds by its array-API name."""
+    sqrt = lookup("sqrt")
+
+    def power(base, exponent):
+        return sqrt(base) if sqrt is not None and isinstance(exponent, float) and exponent == 0.5 \
+            else base**exponent
+
+    out: dict[type, Callable] = {sp.Add: _folded(operator.add), sp.Mul: _folded(operator.mul),
+                                 sp.Pow: power}
+    for node, name in FUNCTIONS.items():
+        function = lookup(name)
+        if function is not None:
+            out[node] = _folded(function) if name in VARIADIC else function
+    return out
 
 
 @dataclass(frozen=True)
@@ -97,3 +158,44 @@ def translate(expr: sp.Expr, leaf: Callable[[sp.Expr], object], table: dict[type
         return result
 
     return walk(expr)
+
+
+def program(expr: sp.Expr, variables: tuple[sp.Symbol, ...], functions: dict[type, Callable],
+            library: str) -> Callable:
+    """A function of the variables' values computing expr with `functions` (a `table`): the tree
+    translated once into steps, each shared subtree a single step; float64 constants."""
+    steps: list[tuple[Callable, tuple]] = []
+    index = {v: i for i, v in enumerate(variables)}
+
+    def leaf(node: sp.Expr) -> tuple:
+        if node in index:
+            return ("variable", index[node])
+        if node.is_Symbol:
+            raise Unsupported(f"{library} programs are of {', '.join(map(str, variables))} only, not "
+                              f"{node}")
+        try:
+            return ("constant", float(node))
+        except TypeError:
+            raise Unsupported(f"{library} programs take real constants only, not {node}") from None
+
+    def deferred(function: Callable) -> Callable:
+        def step(*arguments: tuple) -> tuple:
+            steps.append((function, arguments))
+            return ("step", len(steps) - 1)
+
+        return step
+
+    result = translate(expr, leaf, {k: deferred(f) for k, f in functions.items()}, library)
+
+    def run(*values):
+        done: list = []
+
+        def get(ref: tuple):
+            kind, i = ref
+            return values[i] if kind == "variable" else i if kind == "constant" else done[i]
+
+        for function, arguments in steps:
+            done.append(function(*map(get, arguments)))
+        return get(result)
+
+    return run
