@@ -7,8 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.bench.safety_throughput import FULL_IMAGES, MIN_IMAGES, QUICK_IMAGES, run
+from lab.diffusion.throughput import FULL_IMAGES, MIN_IMAGES, QUICK_IMAGES
 from lab.errors import LabError
+from lab.report.bench_safety import run
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab.bench.sd_pipeline import run
 from lab.diffusion.pipeline import resolve_device
 from lab.errors import LabError
+from lab.report.bench_sd import run
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)

@@ -141,7 +141,7 @@ def test_sample_on_cuda_in_fp16(tiny):
 
 
 def test_speed_benchmark_runs_tiny_and_writes_json(tiny, tmp_path):
-    from lab.bench.sd_pipeline import run as bench
+    from lab.report.bench_sd import run as bench
 
     data = bench(tmp_path, torch.device("cpu"), steps=2, batch_sizes=(1, 2))
     saved = json.loads((tmp_path / "sd_pipeline.json").read_text())
@@ -153,7 +153,7 @@ def test_inspect_a_local_model_folder(tiny, capsys):
     from lab.diffusion.pipeline import cache_dir
 
     assert main(["sd", "inspect", "--model", str(cache_dir()), "--json"]) == 0
-    counts = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    counts = {c["name"]: c for c in json.loads(capsys.readouterr().out)["components"]}
     assert counts["unet"]["scalars"] == sum(p.numel() for p in tiny.unet.parameters())
     assert set(counts) >= {"vae", "text_encoder", "unet", "safety_checker"}
     assert main(["sd", "inspect", "--model", str(cache_dir())]) == 0

@@ -9,6 +9,10 @@ from a `Function` (exact expression + array-API program) one of:
 as float64 numpy arrays (or an `Estimated` array with the method's own error estimate), or raises
 `Unsupported` saying why it cannot. `expected_error` says how close to the exact value the method
 should come at each value (the tolerance policy is in `lab.core.compare`).
+
+`prepare(kind, f, points, order)` hands out that computation as a callable (`Prepared`): what
+`compute` runs for the cross-check, and what the benchmarks time. Its first call compiles or traces
+(jit, torch.compile, tf.function, lambdify, generated C); later calls reuse what it built.
 """
 
 from __future__ import annotations
@@ -69,6 +73,11 @@ class Method:
             return Estimated(np.stack([r.values for r in results]), np.stack([r.error for r in results]))
         return np.stack([np.asarray(r, dtype=np.float64) for r in results])
 
+    def prepare(self, kind: Kind, f: Function, points: np.ndarray, order: int = 1) -> Prepared:
+        """The call computing `kind` of f at every point (order `order` for derivatives): exactly
+        what `compute` runs. Call it once to compile or trace; time the calls after that."""
+        return Prepared(self, kind, f, points, order)
+
     def policy(self, order: int) -> Policy:
         """How close to the exact derivative of order `order` this method should come: rounding of
         its inputs (ε·κ) for exact and AD methods, or its own estimate when it gives one."""
@@ -95,14 +104,34 @@ class Vectorized(Method):
         return self.at_points("hessian", f, np.asarray(x)[None])[0]
 
 
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """`method` computing `kind` of `function` at `points`, ready to call: the unit the cross-check
+    validates and the benchmarks time. Calling it returns the method's raw result (an array of its
+    library's kind or an `Estimated`); `compute` turns that into float64 numpy arrays."""
+
+    method: Method
+    kind: Kind
+    function: Function
+    points: np.ndarray
+    order: int = 1
+
+    def __call__(self) -> np.ndarray | Estimated:
+        if self.kind == "derivative":
+            return self.method.derivative(self.function, self.points, self.order)
+        return self.method.at_points(self.kind, self.function, self.points)
+
+    @property
+    def label(self) -> str:
+        """The method's registry label ("torch.func.jacrev")."""
+        return self.method.label
+
+
 def compute(method: Method, kind: Kind, f: Function, points: np.ndarray,
             order: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Run `method` for `kind` at every point: (values, its error estimate or None); values have
     shape (m,) for derivatives, (m, …) otherwise."""
-    if kind == "derivative":
-        result = method.derivative(f, points, order)
-    else:
-        result = method.at_points(kind, f, points)
+    result = method.prepare(kind, f, points, order)()
     if isinstance(result, Estimated):
         return np.asarray(result.values, dtype=np.float64), np.asarray(result.error, dtype=np.float64)
     return np.asarray(result, dtype=np.float64), None

@@ -250,7 +250,10 @@ class Decision:
         return f"{self.median:.2f}× [{self.low:.2f}, {self.high:.2f}], {self.pairs} pairs"
 
 
-def decide(ratios: Sequence[float], threshold: float, confidence: float = 0.95,
+CONFIDENCE = 0.95  # of the bootstrap interval every target verdict is decided on
+
+
+def decide(ratios: Sequence[float], threshold: float, confidence: float = CONFIDENCE,
            resamples: int = 2000, seed: int = 0) -> Decision:
     """`met` when the whole interval of the median ratio is ≤ threshold, `missed` when all of it is
     above, `inconclusive` when it straddles. The interval is a percentile bootstrap of the median."""
@@ -308,13 +311,51 @@ def compare(a: Callable[[], object], b: Callable[[], object], threshold: float,
 
 
 # --- context ---------------------------------------------------------------------------------------
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "XLA_FLAGS")
+
+
 def threads() -> dict[str, object]:
-    """The thread settings in force, as each library reports them."""
+    """The thread settings in force: the core count, torch's intra-op threads, and each thread
+    variable of the environment (None where unset, i.e. the library's default)."""
     import torch
 
     return {"cpu_count": os.cpu_count(), "torch_intra_op_threads": torch.get_num_threads(),
-            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset (library default)"),
-            "XLA_FLAGS": os.environ.get("XLA_FLAGS", "unset (XLA uses all cores)")}
+            **{name: os.environ.get(name) for name in THREAD_VARIABLES}}
+
+
+def cpu_model() -> str:
+    """The processor's model name as the kernel reports it ('unknown' where it does not)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"
+
+
+def load_average() -> float:
+    """The 1-minute load average (0.0 where the system does not report one)."""
+    try:
+        return float(os.getloadavg()[0])
+    except OSError:
+        return 0.0
+
+
+def noisy(load_before: float, load_after: float, cores: int | None) -> bool:
+    """Whether a sweep ran on a busy machine: load above half the cores before or after it."""
+    return max(load_before, load_after) > (cores or 1) / 2
+
+
+def threads_sentence(settings: dict) -> str:
+    """What the recorded thread settings were, in words, computed from `settings` (threads())."""
+    set_vars = [f"{k}={v}" for k in THREAD_VARIABLES if (v := settings.get(k)) is not None]
+    return (f"{settings.get('cpu_count')} cores; torch used {settings.get('torch_intra_op_threads')} "
+            f"intra-op threads; " + (", ".join(set_vars) if set_vars else
+                                     "no thread variable was set (each library's default)"))
 
 
 def spread(t: Timing) -> str:
@@ -329,5 +370,7 @@ def _fmt(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
-__all__ = ["ALLOCATOR_OF", "MEMORY_SOURCES", "Decision", "Timing", "compare", "decide", "library_of",
-           "measure", "paired_ratios", "peak_memory", "spread", "sync", "threads", "until_decided"]
+__all__ = ["ALLOCATOR_OF", "CONFIDENCE", "MEMORY_SOURCES", "Decision", "Timing", "compare",
+           "cpu_model", "decide", "library_of", "load_average", "measure", "noisy", "paired_ratios",
+           "peak_memory", "spread",
+           "sync", "threads", "threads_sentence", "until_decided"]

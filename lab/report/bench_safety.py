@@ -1,14 +1,19 @@
 """The safety-checker throughput page: what was measured on this machine, and a plan for N GPUs
 computed from the run's own numbers (decode and preprocessing times, the v1.4 checker's FLOPs,
 the driver's cost per result row, the object store's rate). The only numbers not measured here are
-the GPU throughputs the plan is evaluated at, which are named as assumptions on the page."""
+the GPU throughputs the plan is evaluated at, which are named as assumptions on the page and drawn
+dashed in the figure's plan panel. `run` measures (`lab.diffusion.throughput`, with the harness's
+timer) and writes the JSON, the page and the figure."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
+from lab.bench.harness import measure, threads, threads_sentence
 from lab.output.figures import COLORS, plt, save
+from lab.output.folders import atomic_write_text
 from lab.output.markdown import md_table
 
 # Achieved (not peak) half-precision TFLOP/s per GPU at which the plan is evaluated: assumptions,
@@ -63,12 +68,16 @@ def measured_section(data: dict) -> str:
     per_image = (inputs["decode_small_s"] + inputs["preprocess_small_s"]
                  + inputs["tiny_model_batch_s"] / data["batch_size"])
     load = data["load_average_1min"]
+    workers = max(r["workers"] for r in data["ray"])
     text = (f"{plain['images']} generated images (48–96 px, half PNG, half JPEG), batch "
             f"{data['batch_size']}, the embedded tiny checker (random weights) on the CPU. The plain "
-            "engine ran with one torch thread (as each Ray worker has) and with torch's default "
-            f"({data['threads']['torch_intra_op_threads']}, as `lab sd safety` runs); Ray started "
-            f"locally on {min(2, data['threads']['cpu_count'])} CPUs, each worker an actor with one "
-            f"CPU. Starting Ray took {data['ray_start_s']:.1f} s, paid once per command and not "
+            "engine ran with " + ", then ".join(
+                f"{r['torch_threads']} torch thread{'s' * (r['torch_threads'] > 1)}"
+                for r in data["plain"]) + " (one, as each Ray worker has; torch's default "
+            f"{data['threads']['torch_intra_op_threads']}, as `lab sd safety` runs); Ray ran up to "
+            f"{workers} workers on {data['threads']['cpu_count']} cores, each worker an actor with one "
+            f"CPU; {threads_sentence(data['threads'])}. Starting Ray took "
+            f"{data['ray_start_s']:.1f} s, paid once per command and not "
             "counted below. *Steady* is the rate from the first results to the last, which leaves "
             "out each engine's fixed costs (for Ray: creating the actors, each importing torch and "
             "loading the model).\n\n")
@@ -174,15 +183,32 @@ def figure(data: dict, out: Path, name: str) -> str:
     a.set_title(f"Tiny checker, {data['ray'][0]['images']} images, this CPU")
     a.legend()
     inputs = data["plan_inputs"]
-    for i, tflops in enumerate(ACHIEVED_TFLOPS):
+    for i, (tflops, marker) in enumerate(zip(ACHIEVED_TFLOPS, "s^D", strict=False)):
         g = per_gpu(inputs, tflops)
+        # A model, not a measurement: dashed, and the assumption in its label.
         b.plot(GPU_COUNTS, [min(n * g["images_per_s"], driver_rows_per_s(inputs)) for n in GPU_COUNTS],
-               "o-", color=COLORS[i + 2], label=f"{tflops} TFLOP/s per GPU (assumed)")
-    b.axhline(driver_rows_per_s(inputs), color="gray", ls="--", label="one driver's row rate")
+               ls="--", marker=marker, mfc="none", color=COLORS[i + 2],
+               label=f"model at an assumed {tflops} TFLOP/s per GPU")
+    b.axhline(driver_rows_per_s(inputs), color="gray", ls=":",
+              label="one driver's row rate (measured here)")
     b.set_xscale("log", base=2)
     b.set_yscale("log")
     b.set_xlabel("GPUs")
     b.set_ylabel("images/s (v1.4 checker)")
-    b.set_title("Plan: N GPUs, decode and transfer provisioned")
+    b.set_title("Plan on paper (not measured): N GPUs, decode and transfer provisioned", fontsize=9)
     b.legend(fontsize=8)
     return save(fig, out, name)
+
+
+def run(out: Path | str, quick: bool = False, images: int | None = None) -> dict:
+    """Measure (lab.diffusion.throughput), write safety_throughput.json, .md and .png under out,
+    return the record."""
+    from lab.bench.records import prepare
+    from lab.diffusion.throughput import measure_throughput
+
+    out = prepare(out)
+    data = measure_throughput(measure, quick, images) | {"threads": threads()}
+    atomic_write_text(out / "safety_throughput.json", json.dumps(data, indent=1) + "\n")
+    figure(data, out, "safety_throughput.png")
+    atomic_write_text(out / "safety_throughput.md", page(data, "safety_throughput.png"))
+    return data

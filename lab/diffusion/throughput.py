@@ -1,8 +1,9 @@
 """Throughput of the safety checker over a generated folder of small images: the plain engine (one
 process, `lab.diffusion.safety.run`) and the Ray Data engine (`lab.diffusion.corpus.run`) at 1 and
 2 workers, with the embedded tiny checker on this machine's CPUs; and the numbers a plan for N
-GPUs rests on, measured or computed in the same run (`lab.bench.safety_plan` turns them into the
-plan, the page and the figure).
+GPUs rests on, measured or computed in the same run (`lab.report.bench_safety` turns them into the
+plan, the page and the figure). The timer is passed in (`lab.bench.harness.measure`, which lives
+above this package).
 
 Each run is timed through its progress callback: images/s over the whole run is what a user waits
 for; from its first results to its last is the steady rate, without the fixed costs (Ray creating
@@ -11,7 +12,6 @@ its actors, each loading the model)."""
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import shutil
 import tempfile
@@ -22,10 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lab.bench.harness import measure, threads
-from lab.bench.safety_plan import figure, page
-from lab.bench.summary import prepare
-from lab.output.folders import atomic_write_text
 from lab.output.provenance import machine, versions
 
 MIN_IMAGES = 50  # a steady rate needs a few batches after the first
@@ -110,7 +106,7 @@ def time_ray(full: Path, count: int, workers: int, scratch: Path) -> dict:
     return clock.rates(count) | {"workers": workers}
 
 
-def plan_inputs(full: Path, session, scratch: Path) -> dict:
+def plan_inputs(full: Path, session, scratch: Path, measure: Callable) -> dict:
     """What the plan for N GPUs rests on, each measured here or computed from the v1.4 config."""
     from lab.diffusion.components import SD14_SAFETY_VISION, safety_checker
     from lab.diffusion.corpus_worker import RESIZE_CROP, clip_input, score
@@ -186,11 +182,10 @@ def _flops(checker, clip) -> int:
     return int(counter.get_total_flops())
 
 
-def run(out: Path | str, quick: bool = False, images: int | None = None) -> dict:
-    """Measure everything, write safety_throughput.json, .md and .png under out, return the JSON."""
+def measure_throughput(measure: Callable, quick: bool = False, images: int | None = None) -> dict:
+    """Measure everything with `measure` (the harness's timer); return the record."""
     from lab.diffusion.raysession import RaySession
 
-    out = prepare(out)
     count = images or (QUICK_IMAGES if quick else FULL_IMAGES)
     scratch = Path(tempfile.mkdtemp(prefix="lab-safety-bench-"))
     load = [os.getloadavg()[0]]
@@ -204,23 +199,19 @@ def run(out: Path | str, quick: bool = False, images: int | None = None) -> dict
         ray_start_s, ray = _timed(session.ensure)
         engines = [time_ray(scratch / "full", count, w, scratch) for w in (1, 2)]
         load.append(os.getloadavg()[0])
-        inputs = plan_inputs(scratch / "full", ray, scratch)
+        inputs = plan_inputs(scratch / "full", ray, scratch, measure)
         load.append(os.getloadavg()[0])
     finally:
         session.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    data = {
+    return {
         "benchmark": "safety_throughput", "date": datetime.date.today().isoformat(),
         "mode": "custom" if images else "quick" if quick else "full", "machine": machine(),
         "versions": versions() | {"ray": _version("ray"), "pyarrow": _version("pyarrow")},
-        "threads": threads(), "load_average_1min": load, "batch_size": BATCH,
+        "load_average_1min": load, "batch_size": BATCH,
         "part_size": PART_SIZE, "ray_start_s": ray_start_s,
         "plain": plain, "ray": engines, "plan_inputs": inputs,
     }
-    atomic_write_text(out / "safety_throughput.json", json.dumps(data, indent=1) + "\n")
-    figure(data, out, "safety_throughput.png")
-    atomic_write_text(out / "safety_throughput.md", page(data, "safety_throughput.png"))
-    return data
 
 
 def _version(name: str) -> str:

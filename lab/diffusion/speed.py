@@ -1,17 +1,17 @@
 """Speed of our sampling loop against diffusers' pipeline, and of the safety checker, on one device
 in one run. On CUDA: the full-size v1.4 architecture with random weights, fp16, 512×512. On the CPU:
-the embedded tiny pipeline (the numbers then say nothing about real models, only that it runs)."""
+the embedded tiny pipeline (the numbers then say nothing about real models, only that it runs).
+
+The timer is passed in (`lab.bench.harness.measure`, which lives above this package); the page is
+written by `lab.report.bench_sd`."""
 
 from __future__ import annotations
 
 import datetime
-import json
-from pathlib import Path
+from collections.abc import Callable
 
 import torch
 
-from lab.bench.harness import measure, spread, threads
-from lab.output.markdown import md_table
 from lab.output.provenance import machine, versions
 
 
@@ -25,10 +25,11 @@ def full_size_pipeline(device: torch.device, dtype: torch.dtype):
     return assemble_pipeline(build_sd14(device="cpu"), 77).to(device, dtype)
 
 
-def run(out: Path, device: torch.device, steps: int = 33, guidance: float = 5.0,
-        batch_sizes=(1, 10, 32, 64)) -> dict:
-    """Time our loop, the pipeline's and the safety checker at each batch size; write
-    sd_pipeline.json and sd_pipeline.md under out and return what the JSON holds."""
+def measure_speed(device: torch.device, measure: Callable, steps: int = 33, guidance: float = 5.0,
+                  batch_sizes=(1, 10, 32, 64)) -> dict:
+    """Time our loop, the pipeline's and the safety checker at each batch size with `measure`
+    (the harness's signature: measure(name, size, fn, *args, **options) → Timing); returns the
+    record (timings as JSON)."""
     from lab.diffusion.components import native_size
     from lab.diffusion.pipeline import load_pipeline
     from lab.diffusion.sampling import pipeline_image, sample
@@ -48,31 +49,16 @@ def run(out: Path, device: torch.device, steps: int = 33, guidance: float = 5.0,
     for b in batch_sizes:
         x = torch.randn(b, 3, 224, 224, generator=torch.Generator().manual_seed(b)).to(device, dtype)
         images = [im.float().cpu().numpy() for im in x]
-        t = measure(f"safety checker, batch {b}", b, lambda x=x, images=images: checker(
-            images=images, clip_input=x)[1], min_repeats=3, min_time=0.5, memory=False)
-        safety.append(t)
-    device_name = torch.cuda.get_device_name(device) if cuda else f"CPU ({machine()})"
-    data = {
-        "date": datetime.date.today().isoformat(), "device": device_name, "dtype": str(dtype),
+        safety.append(measure(f"safety checker, batch {b}", b, lambda x=x, images=images: checker(
+            images=images, clip_input=x)[1], min_repeats=3, min_time=0.5, memory=False))
+    return {
+        "date": datetime.date.today().isoformat(),
+        "device": torch.cuda.get_device_name(device) if cuda else f"CPU ({machine()})",
+        "dtype": str(dtype), "size": size, "steps": steps, "guidance": guidance,
         "model": "SD v1.4 architecture, random weights" if cuda else "embedded tiny pipeline",
-        "size": size, "steps": steps, "guidance": guidance, "versions": versions(),
-        "threads": threads(),
+        "versions": versions(), "torch_threads": torch.get_num_threads(),
         "loop": {"ours_steps_per_s": steps / ours.median_s, "pipeline_steps_per_s": steps / theirs.median_s,
                  "ours": ours.as_json(), "pipeline": theirs.as_json()},
         "safety": [{"batch": t.size, "images_per_s": t.size / t.median_s, **t.as_json()}
                    for t in safety],
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sd_pipeline.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    best = max(data["safety"], key=lambda s: s["images_per_s"])
-    (out / "sd_pipeline.md").write_text(
-        f"# Stable Diffusion speed on {device_name}\n\n_{data['date']} · {data['model']} · "
-        f"{dtype} · {size}×{size} · {steps} steps · guidance {guidance}._\n\n"
-        + md_table(["what", "median time ± IQR/2", "steps/s"], [
-            ("our loop", spread(ours), f"{data['loop']['ours_steps_per_s']:.3g}"),
-            ("diffusers pipeline", spread(theirs), f"{data['loop']['pipeline_steps_per_s']:.3g}")])
-        + "\n" + md_table(["safety checker batch", "median time ± IQR/2", "images/s"],
-                          [(s.size, spread(s), f"{s.size / s.median_s:.3g}") for s in safety])
-        + f"\nBest batch size: {best['batch']} ({best['images_per_s']:.3g} images/s).\n",
-        encoding="utf-8")
-    return data

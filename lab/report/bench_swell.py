@@ -1,8 +1,11 @@
 """The swell page's tables, figure panels and notes, computed from a sweep's records only.
 
-A record (one tool at one depth) is a dict: method, kind ("symbolic", "hybrid", "AD"), depth, ops
-(operations of what the tool evaluates), build_s, error (max ρ against the reference) and eval_s
-(the harness's median per evaluation). The growth of a size is judged by fitting the deeper half
+A record (one registry method at one depth, `lab.bench.swell`) is a dict: method, kind ("symbolic",
+"hybrid", "AD"), depth, ops (operations of what the method evaluates; None where none is counted),
+build_s (its prepared call's first-call overhead: the first call's time less the median), error
+(max ρ against the reference) and eval_s (the harness's median per evaluation).
+
+The growth of a size is judged by fitting the deeper half
 of its series two ways — log size against depth (exponential) and log size against log depth
 (power law) — and keeping the fit with the smaller squared residual (or calling it flat when the
 values there vary by less than FLAT). Times are too noisy for that choice: their growth is the mean
@@ -15,13 +18,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
+from lab.bench.runner import SweepResult
 from lab.output.markdown import md_table, names, scientific
+from lab.report.bench_figures import panels as draw_panels
 
 LINEAR_EXPONENT = 1.25  # a power-law fit up to this exponent is called "about linear"
-BUILDS, BUILD_BUDGET_S = 5, 0.2  # a build is repeated up to BUILDS times while within the budget
 FLAT = 1.5  # values within this factor over the fitted depths: fixed costs dominate, no growth rate
 # size label → (what one more unit adds, the variable's name in a power law)
 UNITS = {"depth": ("level", "depth"), "loop steps": ("step", "steps")}
@@ -146,41 +151,39 @@ def _crossover_table(rows: Sequence[dict], cap_s: float) -> str:
 
 
 INTRO = (
-    "Size counts the operations of what each tool evaluates: SymPy's and SymEngine's count_ops of "
-    "the derivative as a tree, or of the replacements plus the reduced expression after cse; "
-    "CasADi's SX instructions that compute (not input, output or constant loads); the equations of "
-    "JAX's jaxpr of grad; the nodes of the derivative's graph in torch (create_graph, without "
-    "AccumulateGrad) and on the lab's tape. Build: the expression, its derivative and the callable "
+    "Every row is a registry method's prepared call on the program written once. Size counts the "
+    "operations of what each method evaluates: SymPy's and SymEngine's count_ops of the derivative "
+    "after common-subexpression elimination (their lambdify and Lambdify run with cse); CasADi's "
+    "SX instructions that compute (not input, output or constant loads); the equations of JAX's "
+    "jaxpr of grad; the nodes of the derivative's graph in torch (create_graph, without "
+    "AccumulateGrad) and on the lab's tape. Build: the prepared call's first call less its median "
     "(lambdify, Lambdify, casadi.Function, JAX's trace + lower + compile; JAX's persistent "
-    "compilation cache, which the lab turns on, may serve the compile on a rerun); the least of up "
-    "to {builds} builds within {budget:g} s, so a slow build is timed once. torch and the tape "
-    "build nothing ahead: they record while evaluating. Evaluation: the harness's median of one "
-    "call on {where}. Error: ρ against mpmath's derivative of the same program, evaluated at "
+    "compilation cache, which the lab turns on, may serve the compile on a rerun); torch and the "
+    "tape build nothing ahead: they record while evaluating. Evaluation: the harness's median of "
+    "one call on {where}. Error: ρ against mpmath's derivative of the same program, evaluated at "
     "rising precision until two precisions agree (lab.core.reference.certified)."
 )
 
 
-def notes(rows: Sequence[dict], cap_s: float, stopped: dict[str, dict], size_label: str,
-          where: str = "the sweep's points") -> list[str]:
+def record_notes(rows: Sequence[dict], cap_s: float, stopped: dict[str, str], size_label: str,
+                 where: str = "the sweep's points") -> list[str]:
     """The page's notes: size, build, total and error tables, each tool's fitted growth, where the
     cap stopped a tool, and the crossover depths."""
     if not rows:
         return []
     unit = UNITS.get(size_label, ("unit", size_label))
     fits = {m: growth(series(rows, m, lambda r: r["ops"])) for m in methods(rows)}
-    lines = [f"- {m}: size {describe(fits[m], *unit)}; build + one evaluation "
-             f"{describe_step(step_factor(series(rows, m, total)), unit[0])}"
-             + (f"; not run beyond {size_label} {s['depth']}, where building and counting took "
-                f"{s['seconds']:.2g} s (cap {cap_s:g} s)" if (s := stopped.get(m)) else "")
-             for m in methods(rows)]
+    lines = [f"- {m}: size {describe(fits[m], *unit) if fits[m] or _counted(rows, m) else 'not counted'}"
+             f"; build + one evaluation {describe_step(step_factor(series(rows, m, total)), unit[0])}"
+             + (f"; {why}" if (why := stopped.get(m)) else "") for m in methods(rows)]
     by_class = {c: [m for m, fit in fits.items() if size_class(fit) == c] for c in GROWTH_WORDS}
     verdict = ("Derivative size grows " + "; ".join(
         f"{GROWTH_WORDS[c]} for {names(found)}" for c, found in by_class.items() if found) + "."
         if any(by_class.values()) else "Too few depths to fit how any size grows.")
     return [
-        "## Derivative size, build time, error\n\n" + INTRO.format(
-            builds=BUILDS, budget=BUILD_BUDGET_S, where=where),
-        "Derivative size (operations):\n\n" + _pivot(rows, size_label, lambda r: r["ops"]),
+        "## Derivative size, build time, error\n\n" + INTRO.format(where=where),
+        "Derivative size (operations; – where not counted):\n\n"
+        + _pivot(rows, size_label, lambda r: "–" if r["ops"] is None else r["ops"]),
         "Build time (ms):\n\n" + _pivot(rows, size_label, lambda r: _ms(r["build_s"])),
         "Build + one evaluation at the points (ms):\n\n" + _pivot(rows, size_label,
                                                                   lambda r: _ms(total(r))),
@@ -197,6 +200,10 @@ def notes(rows: Sequence[dict], cap_s: float, stopped: dict[str, dict], size_lab
     ]
 
 
+def _counted(rows: Sequence[dict], method: str) -> bool:
+    return any(r["ops"] is not None for r in rows if r["method"] == method)
+
+
 def panels(rows: Sequence[dict], size_label: str) -> list[dict]:
     """Log-log figure panels: size, build time and build + one evaluation against depth."""
     found = []
@@ -204,6 +211,21 @@ def panels(rows: Sequence[dict], size_label: str) -> list[dict]:
                                  ("time to build the derivative", "seconds",
                                   lambda r: r["build_s"]),
                                  ("build + one evaluation", "seconds", total)):
-        lines = {m: [[d, v] for d, v in series(rows, m, value) if v > 0] for m in methods(rows)}
+        lines = {m: [[d, v] for d, v in series(rows, m, value) if v is not None and v > 0]
+                 for m in methods(rows)}
         found.append(dict(title=title, xlabel=size_label, ylabel=ylabel, lines=lines))
     return found
+
+
+def notes(r: SweepResult) -> list[str]:
+    """The swell page's notes from the sweep's attached records."""
+    rows = r.extra.get("rows", [])
+    first, last, count = r.extra.get("points", [0.0, 0.0, 0])
+    return record_notes(rows, r.extra.get("cap_s", 0.0), r.stopped, r.size_label,
+                        f"{count} points from {first:g} to {last:g}")
+
+
+def draw(r: SweepResult, out: Path) -> str:
+    """The size, build and build + evaluation panels as one PNG; its file name ('' without rows)."""
+    rows = r.extra.get("rows", [])
+    return draw_panels(panels(rows, r.size_label), Path(out), f"{r.name}-panels.png") if rows else ""
