@@ -82,3 +82,18 @@ def test_the_lab_cross_check_agrees_on_the_exercise():
                                               for r in rows if not r.ok]
     exact = [r for r in rows if r.backend in ("tape", "jax", "sympy", "closed_form")]
     assert {r.verdict for r in exact} == {"agree"}
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_the_symbolic_gradient_of_lse_is_softmax_in_closed_form(n):
+    import sympy as sp
+
+    f = gb.lse_function(n)
+    x = f.variables
+    derivative = sp.diff(f.expr, x[0])
+    # exp(x₀ − lse(x)): softmax's first component, one exp of one difference, however large n is.
+    assert derivative == sp.exp(x[0] - f.expr)
+    assert sp.count_ops(derivative) <= 3
+    point = {v: sp.Rational(k, 3) for k, v in enumerate(x)}
+    expected = sp.exp(point[x[0]]) / sum(sp.exp(v) for v in point.values())
+    assert abs(sp.N(derivative.subs(point).rewrite(sp.exp) - expected, 30)) < 1e-25

@@ -85,3 +85,20 @@ def test_report_output_is_a_folder(tmp_path, capsys):
     clash.write_text("x")
     assert main(["report", "--out", str(clash)]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_the_site_and_the_csv_are_written_beside_the_markdown(report):
+    import csv
+
+    site = report / "site"
+    assert (site / "index.html").is_file() and (site / "plotly.min.js").is_file()
+    assert 'id="heatmap"' in (site / "index.html").read_text()
+    for page in report.glob("*.md"):
+        name = "index.html" if page.name == "README.md" else page.stem + ".html"
+        assert (site / name).is_file(), f"no site page for {page.name}"
+    with open(report / "crosscheck.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    table = [line for line in (report / "crosscheck.md").read_text().splitlines()
+             if line.startswith("| ") and not line.startswith("| case |")]
+    assert len(rows) == len(table) > 0
+    assert {r["verdict"] for r in rows} >= {"agree"}

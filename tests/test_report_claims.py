@@ -233,3 +233,24 @@ def test_the_diffusion_page_compares_the_full_size_shapes(tmp_path):
     assert "text_vectors, image_vectors and rgb_vectors differ from the course's" in text
     assert "every one equals the course's shape" not in text
     assert "1×4×96×96" in text and "2×77×768" in text  # ours beside the course's
+
+
+def gradbench_rows(closed_verdict="agree"):
+    rows = []
+    for case, form in (("lse n=8", "softmax(x)"), ("llsq n=16 m=6", "V^T (V x - s)")):
+        rows += [row(case=case, exercise="gradbench", backend="jax", variant="jit", max_error=1e-16),
+                 row(case=case, exercise="gradbench", backend="closed_form", variant=form,
+                     verdict=closed_verdict, max_error=1e-16 if closed_verdict == "agree" else 0.4)]
+    return rows
+
+
+def test_the_gradbench_page_derives_the_closed_forms_and_reads_the_rows(tmp_path):
+    from lab.report.gradbench_page import gradbench_page
+
+    text = gradbench_page(Results(rows=gradbench_rows()), tmp_path)
+    assert "∂lse/∂xₖ = (1/S)" in text and "∇llsq = −Vᵀr = Vᵀ(Vx − s)" in text
+    assert "the closed forms softmax(x) and diag(p) − p pᵀ: its one row agrees" in text
+    assert "No exceptions" in text and "| jax.jit |" in text
+    wrong = gradbench_page(Results(rows=gradbench_rows("disagree")), tmp_path)
+    assert "not every row agrees (1 disagree)" in wrong
+    assert "Exceptions (2;" in wrong and "**2 not as expected**" in wrong

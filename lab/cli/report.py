@@ -6,16 +6,23 @@ import argparse
 
 from lab.errors import LabError
 
+# Measured for the README's "Two commands" (2 cores, nothing else running): keep both in step.
+DURATION = ("about 9 minutes on 2 cores, of which the cross-check takes most; longer when the "
+            "benchmark sweeps are rerun first")
+
 
 def add_parser(sub) -> None:
     """Register `lab report`."""
-    r = sub.add_parser("report", help="write the markdown reports with figures",
+    r = sub.add_parser("report", help="write the markdown reports with figures and the HTML site",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Run the cross-check and the studies and write markdown pages "
-                       "with PNG figures (about a minute on 2 cores). The pages are written into a "
-                       "temporary folder and moved into place at the end: an interrupted run "
-                       "leaves the previous report whole. A folder that lab did not write is "
-                       "refused.")
-    r.add_argument("--out", default="reports", metavar="DIR", help="output folder (default reports/)")
+                       "with PNG figures, a CSV of every row and a static HTML site (DIR/site/"
+                       f"index.html: interactive figures, no network needed) — {DURATION}. The "
+                       "pages are written into a temporary folder and moved into place at the end: "
+                       "an interrupted run leaves the previous report whole. A folder that lab did "
+                       "not write is refused. Off a terminal, each stage is printed on one line of "
+                       "stderr.")
+    r.add_argument("--out", default="reports", metavar="DIR", help="output folder")
     r.add_argument("--quick", action="store_true",
                    help="never run the benchmark sweeps: link the ones under DIR/bench if any. "
                         "Without it, the quick sweeps whose results under DIR/bench are missing or "

@@ -8,7 +8,7 @@ from pathlib import Path
 from lab.output import figures
 from lab.output.markdown import md_table
 from lab.output.provenance import header
-from lab.report.crosscheck_pages import notes, per_case_table, rows_summary
+from lab.report.crosscheck_pages import page_rows
 from lab.report.results import Results
 
 
@@ -18,15 +18,16 @@ def breakage_page(results: Results, out: Path) -> str:
     tape_rows = results.rows_of(backend="tape")
     return (header("Computation graphs, the numpy tape, and where each method breaks",
                    results.inputs_of(tape_rows))
-            + _graph(results, out) + rows_summary(graph_rows) + "\n\n" + per_case_table(graph_rows)
+            + "## Summary and exceptions\n\nThe graph exercise: " + page_rows(graph_rows)
+            + "\nThe tape backend on every exercise: " + page_rows(tape_rows) + "\n"
+            + _graph(results, out)
             + "\n## The tape backend\n\n`lab/backends/tape.py` records each op with its local "
             "vector-Jacobian product and walks the record backwards. Every vjp is written with the "
             "tape's own ops: for first derivatives the backward pass runs them on plain values, and "
             "with `create_graph` it records them, so the backward pass can be differentiated again. "
             "Its mirror image, `lab/backends/taylor.py`, carries Taylor coefficients forward and "
             "gets every order in one sweep. " + _tape_orders(tape_rows)
-            + "\n\n" + per_case_table(tape_rows) + "\n" + notes(tape_rows)
-            + "\n## Where each method breaks\n\n" + "\n".join(_study_table(s) for s in results.breakage))
+            + "\n\n## Where each method breaks\n\n" + "\n".join(_study_table(s) for s in results.breakage))
 
 
 def _graph(results: Results, out: Path) -> str:

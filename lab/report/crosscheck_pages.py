@@ -129,3 +129,41 @@ def tolerance_policy(rows: list[Row]) -> str:
         + f"{len(inaccurate)} row(s) are `inaccurate`"
         + (": " + ", ".join(sorted({f"{r.backend}.{r.variant} order {r.order}" for r in inaccurate}))
            if inaccurate else "") + ".\n")
+
+
+def exceptions(rows: list[Row]) -> list[Row]:
+    """The rows worth reading first: not as expected, or with a verdict other than agree."""
+    return [r for r in rows if not r.ok or r.verdict != "agree"]
+
+
+def page_rows(rows: list[Row]) -> str:
+    """A page's rows section: the summary sentence, then only the exceptions (with their notes);
+    every row is in crosscheck.md and crosscheck.csv."""
+    odd = exceptions(rows)
+    agreeing = len(rows) - len(odd)
+    text = rows_summary(rows) + "\n\n"
+    if odd:
+        text += (f"Exceptions ({len(odd)}; the {agreeing} row{'' if agreeing == 1 else 's'} that "
+                 "agree are in [every row](crosscheck.md)):\n\n" + per_case_table(odd) + "\n"
+                 + notes(odd))
+    elif rows:
+        text += f"No exceptions; all {agreeing} rows are in [every row](crosscheck.md).\n"
+    return text
+
+
+CSV_COLUMNS = ("exercise", "case", "backend", "variant", "family", "kind", "order", "max_error",
+               "tolerance", "verdict", "expected", "ok", "detail")
+
+
+def rows_csv(rows: list[Row]) -> str:
+    """Every row as CSV (one line per row, the columns of CSV_COLUMNS; empty for no value)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v
+                         for v in (getattr(r, c) for c in CSV_COLUMNS)])
+    return buffer.getvalue()

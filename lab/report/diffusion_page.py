@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lab.output.markdown import md_table, names, scientific
 from lab.output.provenance import header
+from lab.report.page_figures import intermediates
 from lab.report.results import Diffusion, Results
 
 # Homework exercise 1.3.2, the course's printed table (cell [31]): dtype and shape of each tensor.
@@ -24,10 +25,7 @@ def diffusion_page(results: Results, out: Path) -> str:
     if sd is None:
         return (header("Stable Diffusion") + "Not available in this run: "
                 + (results.diffusion_missing or "no diffusion results") + ".\n")
-    from torchvision.utils import make_grid, save_image
-
-    save_image(make_grid(sd.sample.intermediates, nrow=len(sd.sample.intermediates)),
-               out / "sd_intermediates.png")
+    intermediates(sd.sample.intermediates, out)
     return (header("Stable Diffusion: components, the sampling loop, the safety checker",
                    f"torch generator seed {sd.settings['seed']}", f"{sd.settings['dtype']} on "
                    f"{sd.settings['device']}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from lab.core.compare import USEFUL
 from lab.output import figures
 from lab.output.markdown import md_table, scientific
 from lab.output.provenance import header
-from lab.report.crosscheck_pages import notes, per_case_table, rows_summary
+from lab.report.crosscheck_pages import page_rows
 from lab.report.results import Results, StepStudy
 
 COMPLEX = "complex step"
@@ -24,20 +26,34 @@ def finite_differences_page(results: Results, out: Path) -> str:
     for s in study.sweeps:
         for name, (h, err) in s.best().items():
             table.append((s.title, name, f"{h:.0e}", scientific(err),
-                          scientific(float(s.errors[name][-1]))))
+                          _smallest_working(study.steps, s.errors[name]),
+                          _at_smallest(float(s.errors[name][-1]))))
     mine = results.rows_of(backend="finite")
     return (header("Finite differences: error against step size", results.inputs_of(mine))
+            + "## Summary and exceptions (finite-difference backend, automatic step)\n\n"
+            + page_rows(mine) + "\n"
             + "In theory each stencil's error falls as hᵃ (truncation) until rounding, which grows as "
             "ε/hᵏ, takes over: on log axes a V whose bottom is near h ≈ ε^(1/(a+k)) with error "
             "≈ ε^(a/(a+k)); complex step, Im f(x + ih)/h, subtracts nothing and so has no rounding "
             "branch. What this run measured:\n\n"
             f"![error against h]({fig})\n\n"
             + md_table(["derivative", "method", "best h", "best error ρ",
-                        f"error at h = {study.steps[-1]:.0e}"], table)
+                        "smallest h that moved x: error there", f"error at h = {study.steps[-1]:.0e}"],
+                       table)
             + "\n" + _complex_step(study) + _complex_second(mine) + _largest_best(study)
-            + _estimates(results.estimates)
-            + "## Cross-check of the finite-difference backend (automatic step)\n\n"
-            + rows_summary(mine) + "\n\n" + per_case_table(mine) + "\n" + notes(mine))
+            + _estimates(results.estimates))
+
+
+def _smallest_working(steps, errors) -> str:
+    """"h: ρ" at the smallest step whose error is finite (where x + h still differed from x)."""
+    finite = [i for i, e in enumerate(errors) if np.isfinite(e)]
+    return f"{steps[finite[-1]]:.0e}: {scientific(float(errors[finite[-1]]))}" if finite else "none"
+
+
+def _at_smallest(error: float) -> str:
+    """The error at the smallest step, or why there is none: a stencil whose step rounds away
+    (x + h == x in float64) divides by zero."""
+    return scientific(error) if np.isfinite(error) else "none: the step vanished (x + h = x)"
 
 
 def _complex_step(study: StepStudy) -> str:
@@ -72,15 +88,28 @@ def _complex_second(rows: list) -> str:
 
 
 def _largest_best(study: StepStudy) -> str:
+    """Where the largest step tried was the best: whether the measured errors there look like
+    rounding alone (the error rising steadily as h shrinks), the reading theory gives for a
+    stencil whose truncation terms vanish."""
     largest = float(study.steps[0])
-    found = [f"{name} for {s.title}" for s in study.sweeps for name, (h, _) in s.best().items()
-             if h == largest]
+    found = [(s, name) for s in study.sweeps for name, (h, _) in s.best().items() if h == largest]
     if not found:
         return ""
-    return (f"The best step was the largest one tried (h = {largest:g}) for: {'; '.join(found)}. Theory's "
-            "reading: a stencil whose truncation terms vanish for this function (they involve its "
-            "higher derivatives, zero for a polynomial of low enough degree) has only rounding left, "
-            "and rounding shrinks as h grows.\n\n")
+
+    def rounding_only(errors) -> bool:
+        e = np.asarray(errors, dtype=np.float64)
+        e = e[np.isfinite(e) & (e > 0)]
+        # Rounding error grows as ε/hᵏ: every shrink of h must not lower the error much.
+        return len(e) > 2 and bool(np.all(e[1:] >= e[:-1] / 2))
+
+    steady = [f"{name} for {s.title}" for s, name in found if rounding_only(s.errors[name])]
+    return (f"The best step was the largest one tried (h = {largest:g}) for: "
+            f"{'; '.join(f'{n} for {s.title}' for s, n in found)}. In {len(steady)} of these the "
+            "error never falls (by more than half) as h shrinks"
+            + (f" ({'; '.join(steady)})" if steady and len(steady) < len(found) else "")
+            + ": the signature of rounding alone, which theory expects when the stencil's "
+            "truncation terms vanish (they involve the function's higher derivatives, zero for a "
+            "polynomial of low enough degree).\n\n")
 
 
 def _estimates(rows: list | None) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from lab.output import figures
 from lab.output.markdown import md_table, scientific, span
 from lab.output.provenance import header
-from lab.report.crosscheck_pages import notes, per_case_table, rows_summary
+from lab.report.crosscheck_pages import page_rows
 from lab.report.results import LossCurves, Results
 
 COURSE_PLOT = "course plot (2·…)"
@@ -24,6 +24,7 @@ def losses_page(results: Results, out: Path) -> str:
     fig = figures.loss_curves(curves.d, curves.values, curves.grads, out)
     mine = results.rows_of(exercise="losses")
     return (header("Losses: SE, CE, KL, BCE, L1 and their gradients", results.inputs_of(mine))
+            + "## Summary and exceptions\n\n" + page_rows(mine) + "\n"
             + "Gradients with respect to the probabilities p and to the logits z (through softmax; "
             "BCE through the sigmoid, since its outputs are independent probabilities). "
             "Closed forms: ∂SE/∂p = 2(p − y), ∂CE/∂p = ∂KL/∂p = −y/p, ∂CE/∂z = ∂KL/∂z = p − y "
@@ -31,8 +32,7 @@ def losses_page(results: Results, out: Path) -> str:
             "the cross-check below tests each against the exact gradient.\n\n"
             f"![loss and gradient curves]({fig})\n\n" + _parallel(curves) + "\n\n"
             + _vanishing(curves) + _curvature(curves)
-            + "## Cross-check against the exact reference\n\n" + rows_summary(mine) + "\n\n"
-            + per_case_table(mine) + "\n" + notes(mine))
+            + "")
 
 
 def _parallel(c: LossCurves) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.output import figures
 from lab.output.provenance import header
-from lab.report.crosscheck_pages import agreement, notes, per_case_table, rows_summary
+from lab.report.crosscheck_pages import agreement, page_rows
+from lab.report.page_figures import polynomial_errors
 from lab.report.results import Results
 
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -31,22 +31,23 @@ def polynomial_page(results: Results, out: Path) -> str:
     """p0…p4 by the power rule, a figure of every backend's derivatives, the cross-check rows."""
     poly = results.polynomial
     mine = results.rows_of(case=poly.case)
-    # Each backend's values as the cross-check computed them; closed forms are the hand rule.
-    by_method: dict[str, list] = {}
+    # Each backend's largest error per order as the cross-check measured it; closed forms are the
+    # hand rule, drawn as curves.
+    errors: dict[str, list] = {}
     for r in mine:
-        if r.backend != "closed_form":
-            by_method.setdefault(f"{r.backend}.{r.variant}", [None] * 4)[r.order - 1] = r.values
+        if r.backend != "closed_form" and 1 <= r.order <= 4:
+            errors.setdefault(f"{r.backend}.{r.variant}", [None] * 4)[r.order - 1] = r.max_error
     hand = [poly.primal] + [next((r.values for r in mine if r.backend == "closed_form"
                                   and r.order == k), None) for k in range(1, len(poly.coefficients))]
-    fig = figures.polynomial_panels(poly.points, hand, by_method, out)
+    fig = polynomial_errors(hand, poly.points, errors, out)
     forms = ", ".join(f"p{k} = {polynomial_text(c)}" for k, c in enumerate(poly.coefficients) if k)
     closed = [r for r in mine if r.backend == "closed_form"]
     x = poly.points
     return (header("Polynomial: p0 and its derivatives of order 1–4", results.inputs_of(mine))
+            + "## Summary and exceptions\n\n" + page_rows(mine) + "\n"
             + f"Homework exercise 1.1: p0(x) = {polynomial_text(poly.coefficients[0])} on "
             f"{len(x)} points in [{x.min():g}, {x.max():g}]. The power rule gives {forms}; each "
             "backend differentiates p0's program k times. "
             + agreement(closed, "the power-rule forms") + "\n\n"
-            f"![p0…p4 and every backend]({fig})\n\n"
-            "## Cross-check against the exact reference\n\n" + rows_summary(mine) + "\n\n"
-            + per_case_table(mine) + "\n" + notes(mine))
+            f"![p0…p4 and every backend's error]({fig})\n\n"
+            "")

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from lab.check.crosscheck import Row
-from lab.output import figures
 from lab.output.markdown import md_table, scientific
 from lab.output.provenance import header
-from lab.report.crosscheck_pages import agreement, notes, per_case_table, rows_summary
+from lab.report.crosscheck_pages import agreement, page_rows, rows_summary
+from lab.report.page_figures import jacobian_heatmaps
 from lab.report.results import Results
 
 HEATMAP_CASE = "softmax n=8"  # large enough to show structure, logits small enough to read
@@ -25,14 +25,14 @@ def softmax_page(results: Results, out: Path) -> str:
     mine = results.rows_of(exercise="softmax")
     course = [r for r in mine if r.backend == "closed_form" and r.variant == "course n=2"]
     return (header("Softmax and its Jacobian", results.inputs_of(mine))
+            + "## Summary and exceptions\n\n" + page_rows(mine) + "\n"
             + "pᵢ = exp(zᵢ) / Σⱼ exp(zⱼ); ∂pᵢ/∂zⱼ = pᵢ(δᵢⱼ − pⱼ), i.e. J = diag(p) − p pᵀ. "
             + agreement([r for r in mine if r.variant == GENERAL_FORM], "the closed form diag(p) − p pᵀ")
             + " " + agreement(course, "the course's n = 2 form [[p1p2, −p1p2], [−p1p2, p1p2]]")
             + "\n\n" + _heatmap(results, out)
             + "## Softmax against plain normalization (the lecture's examples)\n\n"
             + _lecture(results) + _large_logits(results)
-            + "## Cross-check against the exact reference\n\n" + rows_summary(mine) + "\n\n"
-            + per_case_table(mine) + "\n" + notes(mine))
+            + "")
 
 
 def _row(rows: list[Row], backend: str, variant: str) -> Row | None:
@@ -45,9 +45,7 @@ def _heatmap(results: Results, out: Path) -> str:
     label = ".".join(HEATMAP_METHOD)
     if computed is None or closed is None or computed.values is None or closed.values is None:
         return f"(No Jacobian figure: the run has no {label} or closed-form values for {HEATMAP_CASE}.)\n\n"
-    z = results.cases[HEATMAP_CASE].points[0] if HEATMAP_CASE in results.cases else None
-    fig = figures.jacobian_heatmaps(z, computed.values[0], closed.values[0], f"{label} ({HEATMAP_CASE})",
-                                    out)
+    fig = jacobian_heatmaps(computed.values[0], closed.values[0], f"{label} ({HEATMAP_CASE})", out)
     return (f"![softmax Jacobian]({fig})\n\nThe figure shows the first point of `{HEATMAP_CASE}` as "
             f"the cross-check computed it: {label} ({computed.verdict}, max ρ = "
             f"{scientific(computed.max_error)}) beside the closed form ({closed.verdict}).\n\n")

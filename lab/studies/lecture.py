@@ -1,20 +1,94 @@
-"""The studies behind the report's sentences that the cross-check rows do not cover: the lecture's
-softmax examples, loss curves, the errata's counter-examples, the logic networks, Stable Diffusion.
-Each function runs the lab's code once and returns a results object (lab.report.results)."""
+"""The studies behind the report's sentences that the cross-check rows do not cover: p0's
+coefficients by the power rule, the lecture's softmax examples, loss curves and curvatures (jit
+gradients), the errata's counter-examples, the logic networks. Each function runs the lab's code
+once and returns a plain result object; the report's pages only read them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from lab.report.results import (
-    Diffusion,
-    LogicResult,
-    LossCurves,
-    Polynomial,
-    SampledL1,
-    SoftmaxFacts,
-    TargetSum,
-)
+
+@dataclass
+class Polynomial:
+    """The course's p0: its case, the coefficients of p0 and of p1…p4 by the power rule, and p0's
+    values at the case's points."""
+
+    case: str
+    points: np.ndarray
+    coefficients: list[tuple]  # a0…an of p0, p1, …, p4 (index k: the k-th derivative)
+    primal: np.ndarray
+
+
+@dataclass
+class SoftmaxFacts:
+    """The lecture's examples and the two invariances, measured on our softmax and normalization."""
+
+    lecture: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]  # (label, z, softmax, z/Σz)
+    z: np.ndarray
+    shift: float  # k added to z
+    factor: float  # z multiplied by it
+    softmax_shift: float  # max |softmax(z + shift) − softmax(z)|
+    softmax_scale: float  # max |softmax(factor·z) − softmax(z)|
+    normalize_shift: float
+    normalize_scale: float
+
+
+@dataclass
+class LossCurves:
+    """Losses and ∂loss/∂z₁ along z = (0, d) for targets (1 − y₁, y₁), and curvatures at optima."""
+
+    method: str  # the backend variant that computed the gradients
+    d: np.ndarray
+    values: dict[float, dict[str, np.ndarray]]
+    grads: dict[float, dict[str, np.ndarray]]
+    curvature_y1: float
+    curvature: dict[str, float]  # ∂²loss/∂z₁² at the optimum p₁ = y₁ for that target
+
+
+@dataclass
+class TargetSum:
+    """∂CE/∂z by autograd for a target that does not sum to 1, beside p − y and p·Σy − y."""
+
+    method: str
+    z: np.ndarray
+    y: np.ndarray
+    autograd: np.ndarray
+    p_minus_y: np.ndarray
+    p_sum_y_minus_y: np.ndarray
+
+
+@dataclass
+class SampledL1:
+    """The course's plotted "L1" (2·y₀·p₁ + 2·y₁·p₀) and the true Σ|p − y| at one point."""
+
+    y: np.ndarray
+    z: np.ndarray
+    p: np.ndarray  # softmax(z)
+    plotted: float
+    true: float
+
+
+@dataclass
+class StepStudy:
+    """Finite-difference errors against the step h (lab.studies.steps): the steps and the sweeps."""
+
+    steps: np.ndarray
+    sweeps: list  # lab.studies.steps.Sweep
+
+
+@dataclass
+class LogicResult:
+    """One boolean function: its realization and the outputs its network gave at the corners."""
+
+    name: str
+    table: tuple[int, ...]
+    weights: tuple[float, float, float] | None
+    lp_status: str
+    hidden_neurons: int
+    outputs: np.ndarray  # at CORNERS, in their order
+
 
 # The lecture's examples ("More Gradients": softmax against plain normalization).
 LECTURE_LOGITS = (("[1, 2]", (1.0, 2.0)), ("[10, 20]", (10.0, 20.0)),
@@ -127,42 +201,3 @@ def logic() -> list[LogicResult]:
                         0 if r.weights else len(r.network) - 1,
                         evaluate(r.network, CORNERS[:, 0], CORNERS[:, 1]))
             for r in realize_all()]
-
-
-def diffusion(prompt: str = "a photograph of an astronaut riding a horse", seed: int = 0,
-              steps: int = 33, guidance: float = 5.0) -> Diffusion:
-    """v1.4's counts (built on the meta device), our loop and diffusers' pipeline on the embedded
-    tiny model, and the tensor shapes v1.4's configuration gives at full size."""
-    import torch
-
-    from lab.diffusion.components import build_sd14
-    from lab.diffusion.inspection import inspect_modules
-    from lab.diffusion.pipeline import load_pipeline
-    from lab.diffusion.sampling import pipeline_image, sample
-
-    modules = build_sd14("meta")
-    counts = inspect_modules(modules)
-    device, dtype = torch.device("cpu"), torch.float32
-    pipe, _ = load_pipeline(None, device, dtype)
-    s = sample(pipe, prompt, seed=seed, steps=steps, guidance=guidance)
-    theirs = pipeline_image(pipe, prompt, seed, steps, guidance, s.rgb_vectors.shape[-1])
-    settings = dict(prompt=prompt, seed=seed, steps=steps, guidance=guidance,
-                    dtype=str(dtype).replace("torch.", ""), device=str(device))
-    vae, unet = modules["vae"].config, modules["unet"].config
-    return Diffusion(counts, settings, s, float((theirs - s.image).abs().max()),
-                     full_size_shapes(modules, s), vae.latent_channels, unet.in_channels,
-                     float(vae.scaling_factor))
-
-
-def full_size_shapes(modules: dict, s) -> dict[str, tuple[int, ...]]:
-    """The loop's four tensors at v1.4's size: batch sizes from the loop that ran (`s`), every
-    other dimension from the v1.4 configuration, as `lab.diffusion.sampling.sample` derives them."""
-    from lab.diffusion.components import native_size
-
-    text, unet, vae = modules["text_encoder"].config, modules["unet"].config, modules["vae"].config
-    prompts, images = s.text_tokens.shape[0], s.image_vectors.shape[0]
-    latent, pixels = unet.sample_size, native_size(vae, unet)
-    return {"text_tokens": (prompts, text.max_position_embeddings),
-            "text_vectors": (prompts, text.max_position_embeddings, text.hidden_size),
-            "image_vectors": (images, unet.in_channels, latent, latent),
-            "rgb_vectors": (images, vae.out_channels, pixels, pixels)}
