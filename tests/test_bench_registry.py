@@ -10,8 +10,8 @@ from lab import backends
 from lab.backends.base import Prepared, compute
 from lab.bench import families
 from lab.bench.labels import ORIGINS, Label, method_label
-from lab.bench.runner import ClosedFormCall, Problem, Row, Sweep
 from lab.bench.loss_gradients import RECORDING
+from lab.bench.runner import ClosedFormCall, Problem, Row, Sweep
 from lab.bench.softmax_jacobian import FLOOR
 
 BASELINES = {FLOOR, RECORDING}  # the only rows that compute no derivative

@@ -1,6 +1,7 @@
 """The command line: names known without importing the heavy modules match the real ones, and
 every --help answers without loading torch or JAX."""
 
+import os
 import subprocess
 import sys
 
@@ -8,18 +9,11 @@ import pytest
 
 from lab import backends
 from lab.cli import main
-from lab.cli.bench import SWEEPS
 
 
 def test_the_registry_knows_every_variant_without_importing_it():
     loaded = {m.label for m in backends.select()}
     assert loaded == {f"{b}.{v}" for b, vs in backends.VARIANTS.items() for v in vs}
-
-
-def test_the_sweep_names_match_the_benchmarks():
-    from lab.bench.summary import QUICK
-
-    assert SWEEPS == tuple(QUICK)
 
 
 @pytest.mark.parametrize("argv", [[], ["check"], ["diff"], ["report"], ["bench"], ["sd"],
@@ -57,3 +51,46 @@ def test_check_runs_each_exercise_once(capsys):
 
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert len(rows) == 1 and rows[0]["tolerance"] < 0.5
+
+
+def test_the_check_table_its_notes_and_summary_fit_80_columns(capsys):
+    """Printed to a file or a pipe (no terminal to fit): the course's erratum gives a note."""
+    assert main(["check", "--exercise", "losses", "--backend", "closed_form", "sympy"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "Notes" in lines and any("disagree (erratum)" in line for line in lines)
+    too_wide = [line for line in lines if len(line) > 80]
+    assert not too_wide, "\n".join(too_wide)
+
+
+@pytest.mark.parametrize("argv", [
+    ["max(2, exp(exp(exp(1000))))*x", "--at", "1"],
+    ["abs(exp(exp(exp(1000))) - 1)*x", "--at", "1"],
+    ["sqrt(exp(exp(exp(1000))))*x", "--at", "1"],
+    ["x", "--at", "max(2, exp(exp(exp(1000))))"],
+    ["x*sin(exp(exp(100)))", "--at", "1", "--timeout", "5"],
+    ["x", "--at", "sin(exp(exp(100)))"],
+    ["x+y", "--direction", "sin(exp(exp(100))),1", "--at", "x=1,y=1"],
+])
+def test_constants_beyond_float64_are_refused_in_one_line(argv, capsys):
+    """A constant past float64's range cannot be evaluated at all (mpmath overflows) or needs
+    millions of digits (the sine of one): refused as it is read, before any worker starts."""
+    assert main(["diff", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is beyond float64's range" in err, err
+
+
+@pytest.mark.parametrize("argv", [["check", "--list"], ["gradbench", "check", "LOG", "--json"]])
+def test_a_reader_that_has_gone_is_no_traceback(tmp_path, argv):
+    """`lab … | head -1`: stdout is a pipe whose reader has gone before anything is written."""
+    log = tmp_path / "run.jsonl"
+    log.write_text('{"elapsed": {"nanoseconds": 1}, "message": {"id": 0, "kind": "start", '
+                   '"eval": "lse"}}\n')
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "lab", *[str(log) if a == "LOG" else a
+                                                               for a in argv]],
+                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write)
+    assert done.returncode != 0 and done.stderr == "", done.stderr

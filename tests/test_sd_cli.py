@@ -4,6 +4,8 @@ of range; --json stdout is JSON alone; --out checked before any work and written
 import json
 import os
 import signal
+import subprocess
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -72,10 +74,10 @@ def test_scale_factor_and_sizes_come_from_one_place():
 
 def test_inspect_json_is_the_whole_of_stdout(tiny_folder, capsys):
     assert main(["sd", "inspect", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["components"]
     assert {r["name"] for r in rows} == {"vae", "text_encoder", "unet", "safety_checker"}
     assert main(["sd", "inspect", "--model", str(cache_dir()), "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) >= 4
+    assert len(json.loads(capsys.readouterr().out)["components"]) >= 4
 
 
 def test_safety_json_is_the_whole_of_stdout_and_notes_go_to_stderr(tiny_folder, images, tmp_path,
@@ -173,3 +175,42 @@ def test_a_fifo_as_model_config_does_not_block(tiny_folder, tmp_path, capsys):
     with deadline(60):
         assert main(["sd", "inspect", "--model", str(model)]) == 2
     one_error_line(capsys, "unet/config.json", "not a regular file")
+
+
+@pytest.mark.parametrize("argv", [["inspect"], ["sample"], ["safety", "IMAGES"],
+                                  ["safety", "IMAGES", "--engine", "ray"]])
+def test_without_diffusers_each_command_is_one_line(monkeypatch, images, tmp_path, capsys, argv):
+    monkeypatch.setitem(sys.modules, "diffusers", None)  # `import diffusers` raises ImportError
+    argv = [str(images) if a == "IMAGES" else a for a in argv]
+    assert main(["sd", *argv, *(["--out", str(tmp_path / "out")] if argv != ["inspect"] else [])]) == 2
+    one_error_line(capsys, "the diffusion extra is needed: diffusers cannot be imported",
+                   "pip install -e '.[diffusion")
+    assert not (tmp_path / "out").exists()
+
+
+def test_without_ray_the_ray_engine_is_one_line(monkeypatch, images, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    assert main(["sd", "safety", str(images), "--engine", "ray", "--out", str(tmp_path / "o")]) == 2
+    one_error_line(capsys, "the ray extra is needed: ray cannot be imported",
+                   "pip install -e '.[diffusion,ray]'")
+
+
+def test_a_diffusers_that_fails_to_import_is_one_line_from_the_command(tmp_path):
+    """As a user meets it: a process whose diffusers raises ImportError on import."""
+    fake = tmp_path / "site" / "diffusers"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('blocked', name='diffusers')\n")
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(fake.parent), *sys.path])}
+    done = subprocess.run([sys.executable, "-m", "lab", "sd", "inspect", "--json"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.startswith("lab sd: error: the diffusion extra is needed: diffusers")
+    assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize("engine", ["plain", "ray"])
+def test_an_empty_source_is_refused_before_anything_loads(monkeypatch, tmp_path, capsys, engine):
+    monkeypatch.chdir(tmp_path)  # '' would otherwise be the current folder, walked whole
+    monkeypatch.setattr("lab.cli.sd.require", lambda extra: pytest.fail("the extras were imported"))
+    assert main(["sd", "safety", "", "--engine", engine, "--out", str(tmp_path / "out")]) == 2
+    one_error_line(capsys, "SOURCE is empty")

@@ -9,20 +9,25 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zlib
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import lab.diffusion.corpus as corpus
+import lab.diffusion.raysession as raysession
+from lab import schemas
 from lab.cli import main
 from lab.diffusion.corpus_worker import cosine, forward_flags, score
 from lab.diffusion.imagefiles import Unreadable, load_rgb
@@ -283,9 +288,11 @@ def test_a_list_file_through_the_command_line(ray_session, folder, model, tmp_pa
     data = json.loads(captured.out)
     assert "note: 2 repeated lines of" in captured.err  # img01.png, and img02.png by its full path
     assert (data["listed"], data["checked"], data["unreadable"]) == (7, 3, 4)
+    jsonschema.validate(data, schemas.load("lab.sd.safety"))  # the plain engine's shape
+    assert (data["engine"], data["images"], data["ray"]["parts_written"]) == ("ray", None, 3)
     rows = read_results(tmp_path / "out" / "safety")
     assert len({r["path"] for r in rows}) == len(rows) == 7  # one row per path
-    reasons = {os.path.basename(i["path"]): i["reason"] for i in data["unreadable_files"]}
+    reasons = {os.path.basename(i["path"]): i["why"] for i in data["skipped"]}
     assert reasons == {"img01.png": f"the same file as {here / 'img01.png'}",
                        "missing.png": "cannot follow (No such file or directory)",
                        "sub": "a folder (a list file names image files)",
@@ -312,6 +319,46 @@ def test_options_are_checked_before_ray_starts(monkeypatch, folder, tmp_path, ca
     assert main(["sd", "safety", str(folder), "--out", str(tmp_path / "out"), *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and piece in err, err
+
+
+@pytest.fixture
+def not_ray(request):
+    """A local port where a server that is not Ray listens: it says nothing (None), closes at
+    once (b""), or answers as HTTP/1.1 does; the port's number."""
+    reply, stop = request.param, threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            if reply is not None:
+                connection.recv(64)
+                connection.sendall(reply)
+            if reply != b"":
+                stop.wait(30)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    server.close()
+
+
+@pytest.mark.parametrize("not_ray", [None, b"", b"HTTP/1.1 400 Bad Request\r\n\r\n"],
+                         ids=["silent", "closes", "http"], indirect=True)
+def test_an_address_where_something_else_listens_is_refused(monkeypatch, folder, tmp_path, capsys,
+                                                           not_ray):
+    monkeypatch.setattr(raysession, "CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(corpus.RaySession, "ensure", lambda self: pytest.fail("Ray was started"))
+    assert main(["sd", "safety", str(folder), "--engine", "ray", "--address",
+                 f"127.0.0.1:{not_ray}", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"127.0.0.1:{not_ray} is not a Ray head" in err, err
+
+
+def test_the_address_check_knows_a_ray_head(ray_session):
+    """The greeting that refuses other servers is answered by Ray's own GCS."""
+    raysession.check_address(ray_session.get_runtime_context().gcs_address)
 
 
 @pytest.mark.parametrize("make, engine, piece", [
@@ -446,7 +493,7 @@ def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tm
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {"TMPDIR": str(temp)}
     proc = subprocess.Popen([sys.executable, "-c", SLOW_LAB, "sd", "safety", str(source), "--engine",
                              "ray", "--out", str(out), "--model", str(model), "--workers", "1",
-                             "--batch-size", "4", "--part-size", "8"],
+                             "--batch-size", "4", "--part-size", "8", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         end = time.monotonic() + 180
@@ -454,7 +501,7 @@ def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tm
             assert proc.poll() is None and time.monotonic() < end, proc.stderr.read().decode()
             time.sleep(0.1)
         proc.send_signal(signum)
-        _, err = proc.communicate(timeout=120)
+        printed, err = proc.communicate(timeout=120)
         left = os.listdir(temp)
     finally:
         proc.kill()
@@ -462,6 +509,7 @@ def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tm
     assert proc.returncode == 130, err.decode()
     assert err.decode().splitlines()[-1] == "lab sd: interrupted"
     assert "Aborted" not in err.decode() and "Traceback" not in err.decode()
+    assert printed.strip() == b"" or json.loads(printed)  # under --json: JSON or nothing
     assert left == []  # Ray stopped, its temporary folder and the killed run's removed
     stopped = json.loads((out / "safety" / ACCOUNTING).read_text())
     assert not stopped["complete"] and stopped["balanced"] and stopped["pending"] > 0
@@ -476,7 +524,7 @@ def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tm
 
 
 def _bench_data(store_s: float) -> dict:
-    """A throughput record as lab.bench.safety_throughput writes it, with chosen numbers."""
+    """A throughput record as lab.report.bench_safety writes it, with chosen numbers."""
     def rates(steady: float, run_s: float) -> dict:
         return {"images": 1000, "run_s": run_s, "first_results_s": 1.0,
                 "images_per_s": 1000 / run_s, "steady_images_per_s": steady}
@@ -497,7 +545,7 @@ def _bench_data(store_s: float) -> dict:
 
 
 def test_the_throughput_page_states_what_its_numbers_give(tmp_path):
-    from lab.bench.safety_plan import figure, page, per_gpu
+    from lab.report.bench_safety import figure, page, per_gpu
 
     text = page(_bench_data(store_s=0.0002), "f.png")
     assert "2 Ray workers reach 1.80× the rate of one, and 1.50× the one-thread plain" in text

@@ -16,10 +16,12 @@ from lab.bench.harness import MEMORY_SOURCES, Decision, Timing
 from lab.bench.labels import Label
 from lab.bench.runner import SweepResult, TargetResult, run
 from lab.bench.targets import check_targets, targets_of
+from lab.meta import lab_version
 from lab.output.folders import MARKER, MARKER_TEXT, atomic_write_text, check_writable
 from lab.output.provenance import machine, versions
 
-SCHEMA = 3  # the JSON layout; records written in another layout are stale
+# The JSON layout's name and version; records written in another layout are stale.
+SCHEMA = {"name": "lab.bench.sweep", "version": 4}
 # Seconds of side-by-side runs allowed per target while its interval straddles the threshold.
 BUDGET_S = {"quick": 3.0, "full": 10.0}
 # Folders an earlier lab wrote before the marker existed: its summary or the SD benchmark's page.
@@ -73,8 +75,9 @@ def record(r: SweepResult, mode: str) -> dict:
     """The JSON record of one sweep: provenance, environment, every timing with its label, its
     primal and ratio, what stopped and why, the targets' decisions."""
     every = r.timings + [p for ps in r.primal.values() for p in ps]
-    return {"schema": SCHEMA, "sweep": r.name, "family": r.family, "title": r.title,
-            "size_label": r.size_label, "mode": mode, "date": datetime.date.today().isoformat(),
+    return {"schema": SCHEMA, "lab_version": lab_version(), "sweep": r.name, "family": r.family,
+            "title": r.title, "size_label": r.size_label, "mode": mode,
+            "date": datetime.date.today().isoformat(),
             "machine": machine(), "versions": versions(), "environment": r.environment,
             "dtype": "float64", "groups": {str(k): v for k, v in r.groups.items() if v},
             "memory_sources": {s: MEMORY_SOURCES[s] for s in

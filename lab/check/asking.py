@@ -8,7 +8,8 @@ import math
 import numpy as np
 import sympy as sp
 
-from lab.check.diff import MAX_ORDER, MAX_POINTS, shown_derivative, shown_directional, shown_field
+from lab.check.bounds import MAX_ORDER, MAX_POINTS
+from lab.check.diff import shown_derivative, shown_directional, shown_field
 from lab.core.expression import VARIABLE, ExpressionError, Parsed, parse
 from lab.core.results import Subject
 from lab.errors import LabError

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import sympy as sp
 
+from lab.check.bounds import MAX_ORDER, MAX_POINTS  # noqa: F401 — re-exported
 from lab.check.crosscheck import Unit, in_workers
 from lab.core.budget import OverBudget, budget
 from lab.core.cases import Case, Condition, Function
@@ -32,8 +33,6 @@ from lab.workers.protocol import ExpressionCase
 SHOW_SECONDS = 2.0  # for the derivative shown to the user; past it, shown unsimplified or not at all
 SIMPLIFY_LIMIT = 200  # operations; beyond that simplify() is not even tried
 SHOW_CHARACTERS = 400  # a longer derivative is shown cut, with its length
-MAX_ORDER = 8
-MAX_POINTS = 10_000
 T = sp.Symbol("t_", real=True)  # the parameter of x + t·v; variables typed by users have no "_"
 
 

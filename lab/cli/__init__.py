@@ -4,6 +4,8 @@ diffusers) only when it runs, so that `--help` and argument errors answer at onc
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import warnings
 
@@ -75,13 +77,29 @@ def main(argv: list[str] | None = None) -> int:
         command = f"lab {args.command}"
         status = args.run(args)
         interrupts.checkpoint()  # a Ctrl-C some library swallowed still ends the run as one
+        sys.stdout.flush()  # a reader gone (`| head -1`) shows here, not at exit as a traceback
         return status
+    except BrokenPipeError:
+        return _reader_gone()
     except LabError as e:
         fail_line(f"{command}: error: {e}")
         return 2
     except KeyboardInterrupt:
         fail_line(f"{command}: interrupted")
         return 130
+
+
+def _reader_gone() -> int:
+    """What `lab … | head -1` ends with once head has gone: no traceback, and nothing more written
+    (stdout now leads nowhere, so that the flush at exit cannot fail again); the status of a
+    process ended by SIGPIPE."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (captured by a test)
+        pass
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

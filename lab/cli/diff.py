@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from lab.check.bounds import MAX_ORDER, MAX_POINTS
 from lab.cli.arguments import add_worker_options, check_names
-
-MAX_POINTS = 10_000  # (the same bounds as lab.check.diff, kept here so --help imports nothing)
-MAX_ORDER = 8
 
 
 def add_parser(sub) -> None:
@@ -29,7 +27,8 @@ def add_parser(sub) -> None:
                        "          lab diff 'sin(x)' --at 'pi/2,sqrt(2)' --backend torch jax\n"
                        "          lab diff 'x*y + sin(x)' --hessian --at 'x=1,y=2' --json\n"
                        "          lab diff 'max(x, y)*log1p(y)' --direction 'x=1,y=-1' --at 'x=1,y=2'")
-    d.add_argument("expression", metavar="EXPR")
+    d.add_argument("expression", metavar="EXPR", help="the expression, e.g. 'x**2*sin(x)' (quote it "
+                   "for the shell); one that starts with '-' is read as the expression too")
     d.add_argument("--wrt", metavar="VAR", help="the variable to differentiate by (needed when "
                    "there are several; default: the only one)")
     d.add_argument("--order", type=int, default=1, metavar="K",
@@ -49,7 +48,8 @@ def add_parser(sub) -> None:
     field.add_argument("--direction", metavar="V",
                        help="the directional derivative d/dt EXPR(x + t*V) at t = 0 (= gradient·V "
                             "where EXPR is differentiable; V is not normalized): '1,2' in the order "
-                            "of the variables' names, or 'x=1,y=2'; constant expressions allowed")
+                            "of the variables' names, or 'x=1,y=2'; constant expressions allowed (default: "
+                            "none, the derivative by --wrt)")
     d.add_argument("--json", action="store_true",
                    help="print one JSON object (schema lab.diff, documented in the README)")
     add_worker_options(d, timeout=30.0)

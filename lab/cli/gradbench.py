@@ -29,11 +29,11 @@ def add_parser(sub) -> None:
                                "program on numpy; each evaluate runs min_runs times and for "
                                "min_seconds, one timing per run in nanoseconds.")
     tool.add_argument("--backend", default=DEFAULT_BACKEND, metavar="NAME",
-                      help=f"a backend (its first variant) or a variant, e.g. jax or jax.jit "
-                           f"(default {DEFAULT_BACKEND})")
+                      help="a backend (its first variant) or a variant, e.g. jax or jax.jit "
+                           "(default: %(default)s)")
     tool.add_argument("--timeout", type=float, default=300.0, metavar="S",
-                      help="longest one run may take, in seconds (default 300; 0: no limit); "
-                           "past it the evaluate fails with that reason")
+                      help="longest one run may take, in seconds, 0 for no limit; past it the "
+                           "evaluate fails with that reason (default: %(default)g)")
     tool.set_defaults(run=run_tool)
     check = commands.add_parser("check", help="re-check a gradbench log against the exact reference",
                                 description="Read a gradbench log (the intermediary's JSON-lines "
@@ -42,14 +42,16 @@ def add_parser(sub) -> None:
                                 "reference, and print per message ρ, the tolerance and a verdict. "
                                 "Exit status 0 when every verdict is honest, 1 if an output "
                                 "disagrees or the tool failed, 2 on bad input.")
-    check.add_argument("log", type=Path, metavar="LOG", help="the log file")
+    check.add_argument("log", type=Path, metavar="LOG", help="the log file (JSON lines, as "
+                       "gradbench's intermediary writes it)")
     check.add_argument("--max-size", type=int, default=DEFAULT_MAX_SIZE, metavar="N",
-                       help="largest input re-checked, in terms: len(x) for lse, n*m for llsq "
-                            f"(default {DEFAULT_MAX_SIZE}; the reference's cost grows faster "
-                            "than the input)")
+                       help="largest input re-checked, in terms: len(x) for lse, n*m for llsq; "
+                            "the reference's cost grows faster than the input (default: %(default)s)")
     check.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                       help="the reference's time budget per message (default 120)")
-    check.add_argument("--json", action="store_true", help="print the result as one JSON object")
+                       help="the reference's time budget per message, in seconds "
+                            "(default: %(default)g)")
+    check.add_argument("--json", action="store_true", help="print one JSON object (schema "
+                       "lab.gradbench.check, documented in the README)")
     check.set_defaults(run=run_check)
 
 
@@ -79,7 +81,12 @@ def run_check(args: argparse.Namespace) -> int:
 
     result = check_log(args.log, args.max_size, args.timeout)
     if args.json:
-        print(json.dumps(result.as_json(), allow_nan=False))
+        from lab.meta import lab_version
+        from lab.schemas import head
+
+        ok = all(r.ok for r in result.rows)
+        print(json.dumps(head("lab.gradbench.check", lab_version()) | {"ok": ok} | result.as_json(),
+                         allow_nan=False))
     else:
         _print(result)
     return 0 if all(r.ok for r in result.rows) else 1

@@ -3,12 +3,17 @@ tables per point; then the notes of rows that are not plain agreement, and a sum
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
+from rich.markup import escape
 
 from lab.core.results import Result, Row
-from lab.output.terminal import escaped, fmt_error, out, table
+from lab.output.terminal import escaped, fmt_error, out, printable, table
 
 MANY_POINTS = 12  # above this, `lab diff` shows one summary row per method instead of every point
+WIDTH = 80  # `lab check`'s table, the notes and the summary fit this many columns
+CASE_WIDTH = 30  # the longest exercise case's name; a longer one folds
 
 
 def print_result(result: Result) -> None:
@@ -20,8 +25,16 @@ def print_result(result: Result) -> None:
     _notes(result)
     bad = result.failures()
     summary = ", ".join(f"{n} {v}" for v, n in result.counts().items())
-    out.print(f"\n{len(result.rows)} rows: {summary}. "
-              + (f"{len(bad)} unexpected." if bad else "Every row is as expected."))
+    out.print()
+    _wrapped(f"{len(result.rows)} rows: {summary}. "
+             + (f"{len(bad)} unexpected." if bad else "Every row is as expected."))
+
+
+def _wrapped(text: str, indent: str = "") -> None:
+    """Plain text (user-supplied parts escaped) in lines of at most WIDTH columns."""
+    for line in textwrap.wrap(printable(text), WIDTH, subsequent_indent=indent,
+                              break_long_words=False, break_on_hyphens=False):
+        out.print(escape(line), soft_wrap=True)
 
 
 def _verdict(r: Row) -> str:
@@ -29,10 +42,19 @@ def _verdict(r: Row) -> str:
 
 
 def _rows(result: Result) -> None:
-    out.print(table("Cross-check against the exact reference (ρ = |x−y| / max(1, |x|+|y|))",
-                    ["case", "method", "k", "max ρ", "tol", "verdict"],
-                    [(escaped(r.case), escaped(r.label), r.order, fmt_error(r.max_error),
-                      fmt_error(r.tolerance), _verdict(r)) for r in result.rows]))
+    """One table, each case a bold line above its methods' rows: with the case in a column of
+    its own the table took over 100 columns; this way it fits 80."""
+    rows, case = [], None
+    for r in result.rows:
+        if r.case != case:
+            case = r.case
+            rows.append((f"[bold]{escaped(case)}[/bold]", "", "", "", ""))
+        rows.append((f"  {escaped(r.label)}", r.order, fmt_error(r.max_error),
+                     fmt_error(r.tolerance), _verdict(r)))
+    t = table("Against the exact reference (ρ = |x−y| / max(1, |x|+|y|))",
+              ["case, method", "k", "max ρ", "tol", "verdict"], rows)
+    t.columns[0].max_width = CASE_WIDTH
+    out.print(t)
 
 
 def _points(result: Result) -> None:
@@ -75,4 +97,4 @@ def _notes(result: Result) -> None:
     out.print("\n[bold]Notes[/bold]")
     for r in notes:
         where = f"{r.case} / {r.label} order {r.order}" if result.subject is None else r.label
-        out.print(escaped(f"- {where} [{r.verdict}]: {r.detail}"))
+        _wrapped(f"- {where} [{r.verdict}]: {r.detail}", indent="  ")

@@ -211,9 +211,22 @@ class _Builder:
 
 
 def _checked(expr: sp.Expr) -> sp.Expr:
-    """expr, unless it is a constant that is not a finite real number (1/0, log(-1), oo)."""
-    if expr.is_number and (expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or expr.is_extended_real is False):
+    """expr, unless it is a constant that is not a finite real number (1/0, log(-1), oo) or lies
+    beyond float64's range. The range is checked as each constant is built: a function of a
+    constant past it (sin(exp(exp(100)))) would need millions of digits to evaluate, and one past
+    mpmath's own exponents (exp(exp(exp(1000)))) cannot be evaluated at all."""
+    if not expr.is_number:
+        return expr
+    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or expr.is_extended_real is False:
         raise ExpressionError(f"the constant {expr} is not a finite real number")
+    if not expr.is_Rational:  # typed numbers and exact rationals are bounded in parse()
+        try:
+            value = expr.evalf(15)
+            beyond = bool(value.is_Number) and not abs(float(value)) <= FLOAT_MAX
+        except OverflowError:
+            beyond = True
+        if beyond:
+            raise ExpressionError(f"the constant {_short(expr)} is beyond float64's range")
     return expr
 
 
@@ -259,9 +272,11 @@ def parse(text: str, max_number: float = MAX_NUMBER) -> Parsed:
                   tuple(dict.fromkeys(builder.domain)))
 
 
-def _short(number: sp.Rational) -> str:
+def _short(number: sp.Expr) -> str:
     text = str(number)
-    return text if len(text) <= 40 else f"{sp.Float(number, 6)}"
+    if len(text) <= 40:
+        return text
+    return f"{sp.Float(number, 6)}" if number.is_Rational else f"{text[:37]}..."
 
 
 def _describe(node: ast.AST) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from lab.diffusion.jsonout import inspect_json, safety_json
 from lab.diffusion.modelfolder import MAX_IMAGE_SIDE, ModelFolder
 from lab.diffusion.pipeline import TINY_NOTE, load, open_model, resolve_device, resolve_dtype
 from lab.errors import LabError
@@ -33,7 +34,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     else:
         counts, source = inspect_sd14(), "Stable Diffusion v1.4 built from its config (meta device)"
     if args.json:
-        print(json.dumps([c.__dict__ | {"course": c.course()} for c in counts]))
+        print(json.dumps(inspect_json(counts, args.model or source)))  # the path as given
         return 0
     rows = []
     for c in counts:
@@ -142,9 +143,13 @@ def cmd_safety(args: argparse.Namespace) -> int:
     tiles = flagged_grid(result)
     grid = atomic_write(target / "flagged.png", _png(tiles)) if tiles is not None else None
     if args.json:
-        print(json.dumps({"images": [v.__dict__ for v in result.verdicts], "flagged": result.flagged,
-                          "skipped": [{"path": p, "why": w} for p, w in result.skipped],
-                          "grid": str(grid) if grid else None}))
+        checked, unreadable = len(result.verdicts), len(result.skipped)
+        counts = {"listed": checked + unreadable, "checked": checked, "unreadable": unreadable,
+                  "pending": 0, "flagged": len(result.flagged), "complete": True, "balanced": True}
+        print(json.dumps(safety_json("plain", args.folder, counts,
+                                     [v.__dict__ for v in result.verdicts], result.skipped,
+                                     {"grid": str(grid) if grid else None, "results": None,
+                                      "accounting": None})))
         return 0
     _print_safety(args, result, grid)
     return 0

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from lab.diffusion.corpus import DEFAULT_PART_SIZE, Outcome, Settings, run, sizing
+from lab.diffusion.jsonout import safety_json
 from lab.diffusion.parts import ACCOUNTING, PartStore
 from lab.diffusion.pipeline import TINY_NOTE, open_model
 from lab.diffusion.raysession import RaySession, check_address
@@ -76,11 +77,25 @@ def cmd_safety_ray(args: argparse.Namespace) -> int:
     finally:
         session.close()
     if args.json:
-        print(json.dumps(outcome.accounting.as_dict() | {
-            "results": str(store.parts_folder), "accounting": str(store.folder / ACCOUNTING)}))
+        print(json.dumps(_json(args, outcome)))
     else:
         _print(outcome)
     return 0 if outcome.accounting.complete and outcome.accounting.balanced else 1
+
+
+def _json(args: argparse.Namespace, outcome: Outcome) -> dict:
+    """The accounting in lab.sd.safety's shape; per-image verdicts are in the Parquet parts."""
+    acc, store = outcome.accounting, outcome.store
+    counts = {"listed": acc.listed, "checked": acc.checked, "unreadable": acc.unreadable,
+              "pending": acc.pending, "flagged": acc.flagged, "complete": acc.complete,
+              "balanced": acc.balanced}
+    return safety_json("ray", args.folder, counts, None,
+                       [(u["path"], u["reason"]) for u in acc.unreadable_files],
+                       {"grid": None, "results": str(store.parts_folder),
+                        "accounting": str(store.folder / ACCOUNTING)},
+                       {"parts": acc.parts, "parts_reused": acc.parts_reused,
+                        "parts_written": acc.parts_written, "workers": outcome.workers,
+                        "device": outcome.device, "dtype": outcome.dtype})
 
 
 def _print(outcome: Outcome) -> None:

@@ -26,9 +26,14 @@ from lab.output.quiet import native_stderr_silenced
 from lab.output.terminal import printable
 
 LOCAL_CPUS = 2
-# Ray keeps retrying an address where nothing answers for minutes; a plain TCP connection says
-# within seconds whether anything listens there at all.
+# Ray keeps retrying an address where nothing answers, or where something that is not Ray
+# answers, for minutes; a plain TCP connection says within seconds whether anything listens there,
+# and an HTTP/2 greeting whether it speaks gRPC, as Ray's GCS and client server do.
 CONNECT_TIMEOUT_S = 10.0
+# The HTTP/2 client preface and an empty SETTINGS frame; a gRPC server's first frame in reply is
+# its own SETTINGS (frame type 4, the fourth byte of the 9-byte frame header).
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+HTTP2_SETTINGS = 4
 RAY_CLIENT_PORT = 10001
 TEMP_PREFIX = "lab-ray-"
 TEMP_LOCK = "lab.lock"
@@ -49,11 +54,35 @@ def check_address(address: str) -> None:
     if parts.scheme not in ("", "ray") or not parts.hostname or port is None:
         raise LabError(f"{shown}: expected host:port (the head's GCS, e.g. 10.0.0.5:6379), "
                        "ray://host:10001 or auto")
+    where = f"{printable(parts.hostname)}:{port}"
     try:
-        socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT_S).close()
+        connection = socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT_S)
     except OSError as e:
         why = "no answer" if isinstance(e, TimeoutError) else (e.strerror or type(e).__name__)
-        raise LabError(f"{shown}: cannot reach {printable(parts.hostname)}:{port} ({why})") from None
+        raise LabError(f"{shown}: cannot reach {where} ({why})") from None
+    with connection:
+        why = _not_grpc(connection)
+    if why:
+        raise LabError(f"{shown}: {where} is not a Ray head ({why}): give the head's GCS "
+                       "address (port 6379 by default) or ray://host:10001")
+
+
+def _not_grpc(connection: socket.socket) -> str:
+    """Why the server on `connection` is not a gRPC server ('' when it is one): it must answer an
+    HTTP/2 greeting with a SETTINGS frame within CONNECT_TIMEOUT_S."""
+    head = b""
+    try:
+        connection.sendall(HTTP2_PREFACE)
+        while len(head) < 9:
+            chunk = connection.recv(9 - len(head))
+            if not chunk:
+                return "it closed the connection without speaking gRPC"
+            head += chunk
+    except TimeoutError:
+        return f"no gRPC answer within {CONNECT_TIMEOUT_S:g} s"
+    except OSError as e:
+        return e.strerror or type(e).__name__
+    return "" if head[3] == HTTP2_SETTINGS else "it does not speak gRPC"
 
 
 class RaySession:
