@@ -278,8 +278,9 @@ def _too_costly(result: SweepResult, sweep: Sweep, key: str, size: int, kind: st
         exponent, how = max(slope, 1.0), "fitted to its last two sizes"
     else:
         exponent, how = _exponent(kind, label), "assumed from its mode"
-    # A compiler's work on a traced program is about the same at every size: only the part that
-    # grows (the calls, and a symbolic build) is held against the cap.
+    # A compiler's work on a traced array program is about the same at every size: only the part
+    # that grows (the calls, and the build or compile of a program unrolled into scalar
+    # operations) is held against the cap.
     cost = _growing(last, label)
     predicted = cost * (size / last.size) ** exponent
     if predicted <= sweep.cap_s:
@@ -289,10 +290,17 @@ def _too_costly(result: SweepResult, sweep: Sweep, key: str, size: int, kind: st
             f"{sweep.cap_s:g} s")
 
 
+# Libraries that unroll a program into scalar operations, so that building (and, for CasADi's
+# generated C, compiling) the derivative grows with the problem: gcc took minutes on the C of a
+# 256 × 256 softmax Jacobian.
+UNROLLED = ("sympy", "symengine", "casadi")
+
+
 def _growing(t: Timing, label: Label) -> float:
-    """The part of a row's measuring time that grows with size: three calls, and the build of a
-    symbolic derivative."""
-    return max(3 * t.median_s + (t.compile_s if label.mode == "symbolic" else 0.0), 1e-9)
+    """The part of a row's measuring time that grows with size: three calls, and the build or
+    compile of a derivative unrolled into scalar operations."""
+    unrolled = label.mode == "symbolic" or label.library in UNROLLED
+    return max(3 * t.median_s + (t.compile_s if unrolled else 0.0), 1e-9)
 
 
 def _exponent(kind: str, label: Label) -> float:
