@@ -7,7 +7,10 @@ The environment (load before and after, CPU model, thread settings) is recorded 
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -238,18 +241,49 @@ def _time_primals(result: SweepResult, sweep: Sweep, problem: Problem, size: int
         result.calls[name, size] = call
 
 
+class _PastCap(Exception):
+    """A probe's first call ran past the sweep's cap."""
+
+
+@contextlib.contextmanager
+def _within(seconds: float) -> Iterator[None]:
+    """Raise _PastCap in the code inside once `seconds` have passed (a timer signal; the main
+    thread only). Python code (a SymPy build) stops at once; a native call, when it returns."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def past(signum, frame):
+        raise _PastCap
+
+    previous = signal.signal(signal.SIGALRM, past)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _probe(result: SweepResult, sweep: Sweep, methods: Sequence[Method]) -> None:
     """Run each method twice at the sweep's probe size (not recorded as a timing) so that its cost
-    at the first real size can be predicted: a symbolic build of 10⁶ inputs is never started."""
+    at the first real size can be predicted: a symbolic build of 10⁶ inputs is never started, and
+    a first call past the cap even at the probe size is stopped there."""
     problem = sweep.problem(sweep.probe)
     for row in sweep.rows(problem, methods):
         try:
             start = time.perf_counter()
-            row.call()
+            with _within(sweep.cap_s):
+                row.call()
             first = time.perf_counter() - start
             start = time.perf_counter()
             row.call()
             again = time.perf_counter() - start
+        except _PastCap:
+            result.stopped[row.label.key] = (
+                f"stopped at {sweep.size_label} {sweep.probe} (the probe): its first call took longer "
+                f"than the cap of {sweep.cap_s:g} s")
+            continue
         except Exception as e:  # noqa: BLE001
             result.stopped[row.label.key] = f"failed at {sweep.size_label} {sweep.probe}: {_first_line(e)}"
             continue
