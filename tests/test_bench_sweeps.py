@@ -81,3 +81,18 @@ def test_the_probe_predicts_the_cost_at_the_first_size():
     why = runner._too_costly(result, sweep, "sympy.lambdify", 10**6, "gradient")
     assert why.startswith("stopped before n (inputs) 1000000") and "assumed from its mode" in why
     assert runner._too_costly(result, sweep, "tape.reverse", 1000, "gradient") == ""
+
+
+def test_a_probe_past_the_cap_is_stopped_there():
+    import time
+
+    from lab.bench.runner import _PastCap, _within
+
+    with pytest.raises(_PastCap):
+        with _within(0.2):
+            end = time.monotonic() + 5
+            while time.monotonic() < end:  # Python code, as a SymPy build is
+                pass
+    with _within(5):  # done in time: nothing raised, and the timer is off afterwards
+        pass
+    time.sleep(0.3)
