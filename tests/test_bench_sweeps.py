@@ -96,3 +96,10 @@ def test_a_probe_past_the_cap_is_stopped_there():
     with _within(5):  # done in time: nothing raised, and the timer is off afterwards
         pass
     time.sleep(0.3)
+
+
+def test_a_sweep_is_noisy_only_when_other_work_loads_the_machine():
+    from lab.bench.harness import noisy
+
+    assert not noisy(1.4, 1.5, 2)  # the benchmark alone keeps one core busy
+    assert noisy(2.1, 1.0, 2) and noisy(0.2, 2.3, 2)

@@ -102,8 +102,8 @@ def _decide(r: SweepResult, target: Target, numerator: str, denominator: str, si
         env = r.environment
         return TargetResult(r.name, text, numerator, denominator, size, None,
                             f"not judged: the load average was {env['load_before']:.2f} before and "
-                            f"{env['load_after']:.2f} after the sweep, above half of the "
-                            f"{env['cores']} cores")
+                            f"{env['load_after']:.2f} after the sweep: beside the benchmark's "
+                            f"own process, above half of the {env['cores']} cores")
     a, b = r.calls[numerator, size], r.calls[denominator, size]
     return TargetResult(r.name, text, numerator, denominator, size,
                         compare(a, b, target.threshold, budget_s))

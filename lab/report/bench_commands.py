@@ -64,7 +64,8 @@ def page(m: Measured) -> str:
     """The markdown page of one measurement."""
     env = m.environment
     quiet = ("quiet" if not env.get("noisy") else
-             "**noisy**: the load passed half the cores, so these times are not a fair judge")
+             "**noisy**: the load beside the measured commands passed half the cores, so these "
+             "times are not a fair judge")
     return (f"# Command speed\n\n_{machine()} · {env.get('cpu_model', '?')} · {datetime.date.today()} · "
             + ", ".join(f"{k} {v}" for k, v in versions().items()) + "._\n\n"
             f"Load average {env.get('load_before', 0):.2f} before and {env.get('load_after', 0):.2f} "

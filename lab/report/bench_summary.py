@@ -55,8 +55,10 @@ def environment_line(env: dict) -> str:
     """The sweep's environment in one sentence, computed from what was recorded."""
     if not env:
         return "No environment was recorded."
-    verdict = ("**noisy**: the load was above half the cores, so no target is judged on this sweep"
-               if env.get("noisy") else "quiet enough to judge targets (load at most half the cores)")
+    verdict = ("**noisy**: the load beside the benchmark's own process was above half the cores, so "
+               "no target is judged on this sweep" if env.get("noisy") else
+               "quiet enough to judge targets (the load beside the benchmark's own process at most "
+               "half the cores)")
     return (f"Processor {env.get('cpu_model', '?')}; {threads_sentence(env.get('threads', {}))}. "
             f"1-minute load average {env.get('load_before', 0):.2f} before and "
             f"{env.get('load_after', 0):.2f} after the sweep: {verdict}.")
