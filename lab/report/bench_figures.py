@@ -1,7 +1,7 @@
 """The benchmark pages' figures. Every series gets its own colour-and-marker pair (no two series of
 a figure share both); when more than MAX_SERIES series would share a panel, the panel is split into
-facets by the rows' mode (reverse, forward, symbolic, …); every panel has its own legend; reference
-lines are drawn only with a legend entry that says what they are."""
+facets by the rows' mode (reverse, forward, symbolic, …); every column of panels has a legend below
+it; reference lines are drawn only with a legend entry that says what they are."""
 
 from __future__ import annotations
 
@@ -56,14 +56,15 @@ def facets(r: SweepResult) -> list[tuple[str, list[str]]]:
 def plot(r: SweepResult, out: Path) -> str:
     """Log-log against size, one column per facet: the median time per call (top), the ratio to the
     row's own primal (middle, when primals were timed) and the first call's overhead — compile,
-    trace or symbolic build — (bottom); returns the PNG's file name."""
+    trace or symbolic build — (bottom); under each column one legend, an entry per method and
+    one per problem shape (its line style); returns the PNG's file name."""
     panels = facets(r)
     rows = [("time", "median time per call (s)", lambda t: t.median_s)]
     if r.primal:
         rows.append(("ratio to the row's own primal", "time ÷ primal (same library)", r.ratio))
     rows.append(("first call's overhead (compile, trace, build)", "first call − median (s)",
                  lambda t: t.compile_s if t.compile_s > 0 else None))
-    fig, axes = plt.subplots(len(rows), len(panels), figsize=(5.2 * len(panels), 4.2 * len(rows)),
+    fig, axes = plt.subplots(len(rows), len(panels), figsize=(5.6 * len(panels), 3.6 * len(rows)),
                              squeeze=False)
     groups = list(dict.fromkeys(r.groups.get(t.size, "") for t in r.timings))
     dashes = dict(zip(groups, ("-", "--", ":", "-."), strict=False))
@@ -73,8 +74,7 @@ def plot(r: SweepResult, out: Path) -> str:
             if key not in members:
                 continue
             colour, marker = style[key]
-            kw = dict(color=colour, marker=marker, ms=4, ls=dashes.get(group, "-"),
-                      label=f"{key} ({group})" if len(groups) > 1 else key)
+            kw = dict(color=colour, marker=marker, ms=4, ls=dashes.get(group, "-"))
             for row, (_, _, value) in enumerate(rows):
                 points = [(t.size, v) for t in ts if (v := value(t)) is not None]
                 if points:
@@ -82,10 +82,17 @@ def plot(r: SweepResult, out: Path) -> str:
         for row, (what, ylabel, _) in enumerate(rows):
             axes[row, col].set(xlabel=r.size_label, ylabel=ylabel)
             axes[row, col].set_title(f"{what}; {title}", fontsize=9)
+            axes[row, col].grid(True, which="major", alpha=0.3)
         if r.primal:
             axes[1, col].axhline(1.0, color="gray", lw=1, ls=":", label="= one primal evaluation")
+            axes[1, col].legend(fontsize=7, loc="best")
+        handles = [plt.Line2D([], [], color=c, marker=m, ms=4, ls="-", label=key)
+                   for key, (c, m) in style.items()]
+        if len(groups) > 1:
+            handles += [plt.Line2D([], [], color="black", ls=dashes[g], label=g) for g in groups]
+        axes[-1, col].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.22),
+                             ncol=2, fontsize=7, frameon=False)
     fig.suptitle(r.title, fontsize=10)
-    finish(fig)
     return save(fig, out / f"{r.name}.png")
 
 
@@ -122,7 +129,8 @@ def save(fig, path: Path) -> str:
     fig.tight_layout()
     buffer = io.BytesIO()
     # No timestamps in the file, so that a rerun with equal numbers writes identical bytes.
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    # "tight" keeps the legends set below a column's last panel inside the image.
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)
     temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     temp.write_bytes(buffer.getvalue())
