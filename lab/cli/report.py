@@ -7,8 +7,8 @@ import argparse
 from lab.errors import LabError
 
 # Measured for the README's "Two commands" (2 cores, nothing else running): keep both in step.
-DURATION = ("about 9 minutes on 2 cores, of which the cross-check takes most; longer when the "
-            "benchmark sweeps are rerun first")
+DURATION = ("about 9 minutes on 2 cores, of which the cross-check takes most; about 25 when "
+            "every benchmark sweep is rerun first")
 
 
 def add_parser(sub) -> None:
