@@ -49,7 +49,7 @@ def test_tiny_sweeps_write_records_pages_and_plots(tmp_path):
         assert f"({r.name}.png)" in (tmp_path / f"{r.name}.md").read_text()
     ce = json.loads((tmp_path / "ce_gradient.json").read_text())
     assert {t["method"] for t in ce["timings"]} == {"closed form p − y", "tape.reverse",
-                                                    "torch.autograd", "jax.jit"}
+                                                    "tape recording pass", "torch.autograd", "jax.jit"}
     assert ce["primal_of"]["torch.autograd"] == "program on torch tensors"
     assert ce["primal_of"]["jax.jit"] == "jax.jit(program)"
     assert set(ce["primal"]) == {"program on numpy arrays", "program on torch tensors",
@@ -58,7 +58,8 @@ def test_tiny_sweeps_write_records_pages_and_plots(tmp_path):
     assert "sympy.lambdify" in ce["stopped"] and "vector point" in ce["stopped"]["sympy.lambdify"]
     assert {t["memory_source"] for t in ce["timings"]} >= {"tracemalloc", "torch profiler"}
     verdicts = [t["decision"]["verdict"] if t["decision"] else "not judged" for t in ce["targets"]]
-    assert len(verdicts) == 2 and set(verdicts) <= {"met", "missed", "inconclusive", "not judged"}
+    assert len(verdicts) == 3 and set(verdicts) <= {"met", "missed", "inconclusive", "not judged"}
+    assert any("backward pass" in t["target"] for t in ce["targets"])
     summary = (tmp_path / "README.md").read_text()
     assert "Performance targets" in summary and "tape within 2×" in summary
     state = records.fresh(tmp_path)

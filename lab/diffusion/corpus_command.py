@@ -4,7 +4,11 @@ bar on stderr, and the accounting printed (and stored beside the results)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from lab.diffusion.corpus import DEFAULT_PART_SIZE, Outcome, Settings, run, sizing
@@ -64,6 +68,35 @@ def cmd_safety_ray(args: argparse.Namespace) -> int:
     settings = Settings(workers=args.workers, batch_size=args.batch_size,
                         part_size=args.part_size or DEFAULT_PART_SIZE, device=args.device,
                         dtype=args.dtype, address=args.address)
+    with _stdout_to_stderr(args.json):
+        outcome = _run_on_ray(args, listing, store, settings)
+    if args.json:
+        print(json.dumps(_json(args, outcome)))
+    else:
+        _print(outcome)
+    return 0 if outcome.accounting.complete and outcome.accounting.balanced else 1
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr(active: bool) -> Iterator[None]:
+    """Under --json, descriptor 1 points at stderr while Ray runs: Ray's processes and log threads
+    print their notices ("(raylet) Task … submit failed") to stdout, which holds the JSON alone."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _run_on_ray(args: argparse.Namespace, listing, store: PartStore, settings: Settings) -> Outcome:
+    """The Ray session's part of `cmd_safety_ray`: size, load the model, run, close."""
     session = RaySession(args.address)
     try:
         sizing(settings, session)  # --workers against the cluster, before the model is read
@@ -72,15 +105,10 @@ def cmd_safety_ray(args: argparse.Namespace) -> int:
             err.print(f"note: {TINY_NOTE}.", markup=False, soft_wrap=True)
         total = len(listing.files) + len(listing.skipped)
         with progress("safety checker (Ray Data)", total) as advance:
-            outcome = run(listing, printable(args.folder), store, folder, settings,
-                          advance=advance, session=session)
+            return run(listing, printable(args.folder), store, folder, settings,
+                       advance=advance, session=session)
     finally:
         session.close()
-    if args.json:
-        print(json.dumps(_json(args, outcome)))
-    else:
-        _print(outcome)
-    return 0 if outcome.accounting.complete and outcome.accounting.balanced else 1
 
 
 def _json(args: argparse.Namespace, outcome: Outcome) -> dict:
