@@ -154,3 +154,30 @@ def test_run_delay_grows_when_a_cpu_is_shared():
         os.sched_setaffinity(0, mask)
         spinner.kill()
     assert waited > 0.1
+
+
+def test_the_longest_remaining_work_starts_first(monkeypatch):
+    """With two workers at once, torch.compile's single task (a costly first compile) and
+    TensorFlow's import start before numpy's many cheap tasks: a long worker left alone at the
+    end would make the command wait on one core."""
+    from collections import deque
+    from types import SimpleNamespace
+
+    from lab.workers import pool
+
+    started = []
+
+    def start(self, group):
+        started.append(group)
+        fake = SimpleNamespace(pid=os.getpid(), poll=lambda: None)
+        live = pool._Live(group, process=fake, conn=SimpleNamespace(send=lambda task: None))
+        self._live[group] = live
+        return live
+
+    monkeypatch.setattr(pool.Pool, "_start", start)
+    monkeypatch.setattr(pool, "run_delay", lambda pid: 0.0)
+    task = SimpleNamespace(id=0)
+    queues = {"numpy": deque([task] * 8), "autograd": deque([task] * 2),
+              "torch.compile": deque([task]), "tensorflow": deque([task] * 3)}
+    pool.Pool(jobs=2)._dispatch(queues, {}, done=None)
+    assert sorted(started) == ["tensorflow", "torch.compile"]

@@ -32,8 +32,11 @@ def json_number(value):
 
 
 def nested(values) -> list | float | None:
-    """An array as nested lists of JSON numbers."""
-    return [nested(v) for v in values] if np.ndim(values) else json_number(float(values))
+    """An array as nested lists of JSON numbers (inf and nan as null)."""
+    a = np.asarray(values, dtype=np.float64)
+    if np.isfinite(a).all():  # the common case, without a Python call per number
+        return a.tolist()
+    return [nested(v) for v in a] if a.ndim else json_number(float(a))
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,10 @@ class Result:
     def _backend_json(r: Row, m: int) -> dict:
         c = r.comparison
 
-        def per_point(a) -> list:
-            return [json_number(float(np.nanmax(p))) if np.isfinite(p).any() else None
-                    for p in np.asarray(a, dtype=np.float64).reshape(m, -1)]
+        def per_point(a) -> list:  # the largest entry per point, nan ignored; null unless finite
+            a = np.asarray(a, dtype=np.float64).reshape(m, -1)
+            largest = np.where(np.isnan(a), -np.inf, a).max(axis=1, initial=-np.inf)
+            return [float(x) if np.isfinite(x) else None for x in largest]
 
         return {"family": r.family, "verdict": r.verdict, "ok": r.ok,
                 "max_error": json_number(r.max_error), "tolerance": json_number(r.tolerance),
