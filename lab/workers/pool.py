@@ -35,7 +35,7 @@ REFERENCE_GRACE = 5.0  # past its own budget, the reference stops itself; this m
 # matters; a `lab diff` spent its last 3 s on torch.compile alone before).
 COST = {"torch": (1.4, 0.5), "torch.compile": (3.0, 0.25), "tensorflow": (3.1, 0.15),
         "jax": (1.1, 0.2), "casadi": (0.3, 0.1), "numdifftools": (0.5, 0.05),
-        "reference": (0.3, 0.3)}  # exact arithmetic: its cost grows with the points
+        "reference": (0.3, 0.3)}  # exact arithmetic: a few points, a fraction of a second
 DEFAULT_COST = (0.3, 0.05)
 
 
