@@ -157,8 +157,8 @@ def test_run_delay_grows_when_a_cpu_is_shared():
 
 
 def test_the_longest_remaining_work_starts_first(monkeypatch):
-    """With two workers at once, torch.compile's single task (a costly first compile) and
-    TensorFlow's import start before numpy's many cheap tasks: a long worker left alone at the
+    """With two workers at once, torch's worker (it runs torch.compile's costly first compile too)
+    and TensorFlow's import start before numpy's many cheap tasks: a long worker left alone at the
     end would make the command wait on one core."""
     from collections import deque
     from types import SimpleNamespace
@@ -176,8 +176,23 @@ def test_the_longest_remaining_work_starts_first(monkeypatch):
 
     monkeypatch.setattr(pool.Pool, "_start", start)
     monkeypatch.setattr(pool, "run_delay", lambda pid: 0.0)
-    task = SimpleNamespace(id=0)
-    queues = {"numpy": deque([task] * 8), "autograd": deque([task] * 2),
-              "torch.compile": deque([task]), "tensorflow": deque([task] * 3)}
+    def tasks(group, n):
+        return deque([SimpleNamespace(id=0, group=group)] * n)
+
+    queues = {"numpy": tasks("numpy", 8), "autograd": tasks("autograd", 2),
+              "torch": tasks("torch.compile", 1), "tensorflow": tasks("tensorflow", 3)}
     pool.Pool(jobs=2)._dispatch(queues, {}, done=None)
-    assert sorted(started) == ["tensorflow", "torch.compile"]
+    assert sorted(started) == ["tensorflow", "torch"]
+
+
+def test_with_two_cores_torch_compile_shares_torchs_worker():
+    """On two cores torch.compile's tasks go to torch's worker (one torch import less); with more
+    cores they have a worker of their own, so that compiles run beside torch's other variants."""
+    from types import SimpleNamespace
+
+    from lab.workers.pool import Pool
+
+    compile_task = SimpleNamespace(group="torch.compile")
+    assert Pool(jobs=2)._group(compile_task) == "torch"
+    assert Pool(jobs=4)._group(compile_task) == "torch.compile"
+    assert Pool(jobs=2)._group(SimpleNamespace(group="jax")) == "jax"

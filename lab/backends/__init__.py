@@ -43,7 +43,8 @@ FAMILIES: dict[str, Family] = {
     "casadi": "ad",
 }
 # The worker process each backend runs in: one per library; those that need only numpy and SymPy
-# share one. torch.compile has its own, so that its compiles run beside torch's other variants.
+# share one. torch.compile has its own, so that its compiles run beside torch's other variants
+# (on two cores or fewer the pool runs it in torch's: `lab.workers.pool.SHARED_WHEN_FEW_CORES`).
 WORKERS: dict[str, str] = {"sympy": "numpy", "finite": "numpy", "tape": "numpy", "taylor": "numpy",
                            "torch.compile": "torch.compile"}
 # What to install when a backend's library is missing: the extra of the distribution that has it.

@@ -29,20 +29,25 @@ from lab.workers.protocol import REFERENCE, Answer, Task
 GiB = 1024**3
 POLL = 0.1  # seconds between looks at memory and limits
 REFERENCE_GRACE = 5.0  # past its own budget, the reference stops itself; this much more, it is ended
-# Rough seconds per group, warm cache, quiet 2 cores: starting a worker (interpreter, imports and,
-# for torch.compile, its first compile's warm-up) and each task after. The longest remaining work
-# starts first, so that no long worker is left running alone at the end (two cores: the order
+# Rough seconds per library, warm cache, quiet 2 cores: starting its worker (interpreter, imports
+# and, for torch.compile, its first compile's warm-up) and each task after. The longest remaining
+# work starts first, so that no long worker is left running alone at the end (two cores: the order
 # matters; a `lab diff` spent its last 3 s on torch.compile alone before).
 COST = {"torch": (1.4, 0.5), "torch.compile": (3.0, 0.25), "tensorflow": (3.1, 0.15),
         "jax": (1.1, 0.2), "casadi": (0.3, 0.1), "numdifftools": (0.5, 0.05),
         "reference": (0.3, 0.3)}  # exact arithmetic: a few points, a fraction of a second
 DEFAULT_COST = (0.3, 0.05)
+# With two cores or fewer every worker already waits for a CPU: torch.compile then runs in torch's
+# worker, which saves importing torch a second time (≈ 1.3 s of CPU); with more cores its compiles
+# run beside torch's other variants.
+SHARED_WHEN_FEW_CORES = {"torch.compile": "torch"}
 
 
-def remaining_work(group: str, tasks: int, started: bool) -> float:
-    """Rough seconds `group` still needs for `tasks` tasks, its worker already running or not."""
-    start, each = COST.get(group, DEFAULT_COST)
-    return (0.0 if started else start) + tasks * each
+def remaining_work(queue: Iterable[Task], started: bool) -> float:
+    """Rough seconds a worker still needs for the tasks in `queue`, already running or not."""
+    queue = list(queue)
+    start = 0.0 if started else max((COST.get(t.group, DEFAULT_COST)[0] for t in queue), default=0.0)
+    return start + sum(COST.get(t.group, DEFAULT_COST)[1] for t in queue)
 
 
 def cores() -> int:
@@ -160,6 +165,10 @@ class Pool:
         self._live: dict[str, _Live] = {}
         self._cases = 0
 
+    def _group(self, task: Task) -> str:
+        """The worker that runs `task`: its library's, or with few cores a shared one."""
+        return SHARED_WHEN_FEW_CORES.get(task.group, task.group) if self.jobs <= 2 else task.group
+
     def case_ids(self, n: int) -> range:
         """n case ids never used before in this pool (a warm worker keeps the cases it built)."""
         self._cases += n
@@ -226,7 +235,7 @@ class Pool:
         tasks = list(tasks)
         queues: dict[str, deque[Task]] = {}
         for t in tasks:
-            queues.setdefault(t.group, deque()).append(t)
+            queues.setdefault(self._group(t), deque()).append(t)
         answers: dict[int, Answer] = {}
         failed_groups: dict[str, Answer] = {}
         deadline = None if not self.limits.deadline else time.monotonic() + self.limits.deadline
@@ -264,7 +273,7 @@ class Pool:
         work first."""
         def work(g: str) -> float:
             live = self._live.get(g)
-            return remaining_work(g, len(queues[g]), live is not None and live.process.poll() is None)
+            return remaining_work(queues[g], live is not None and live.process.poll() is None)
 
         for group in sorted(queues, key=lambda g: -work(g)):
             if group in failed_groups:  # its library could not even be imported in time
