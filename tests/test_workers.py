@@ -112,6 +112,54 @@ def test_the_commands_process_never_imports_torch_jax_or_tensorflow():
     assert done.stdout.strip() == "[]"
 
 
+def _parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_workers_are_forked_from_a_zygote_without_threads_or_ai_libraries(capsys):
+    """Workers start by forking the pool's zygote, which runs one thread and has loaded none of
+    torch, JAX or TensorFlow (so forking it is safe); if the zygote dies, the next command still
+    gets its workers."""
+    from lab.workers.session import session
+
+    rc, out = _diff(capsys, "--backend", "tape", "sympy")
+    assert rc == 0 and out["ok"]
+    pool = session()
+    zygote = pool._zygote
+    assert zygote is not None and zygote.alive()
+    workers = [live.process.pid for live in pool._live.values()]
+    assert workers and all(_parent_of(pid) == zygote.process.pid for pid in workers)
+    with open(f"/proc/{zygote.process.pid}/status") as f:
+        assert "Threads:\t1\n" in f.read()
+    with open(f"/proc/{zygote.process.pid}/maps") as f:
+        loaded = f.read()
+    assert not any(lib in loaded for lib in ("libtorch", "jaxlib", "tensorflow"))
+    zygote.process.kill()
+    zygote.process.wait()
+    rc, out = _diff(capsys, "--backend", "tape", "sympy")
+    assert rc == 0 and out["ok"]
+    assert pool._zygote is not zygote and pool._zygote.alive()
+
+
+def test_without_a_zygote_workers_are_fresh_interpreters(monkeypatch):
+    """Where the zygote cannot fork, each worker is an interpreter of its own, and rows still come."""
+    import lab
+    from lab.workers import pool as pool_module
+    from lab.workers import session
+
+    monkeypatch.setattr(pool_module._Zygote, "fork", lambda self, sock, output, timeout: None)
+    session.close()
+    try:
+        result = lab.diff("x**3", at=[0.5, 2.0], backends=["tape", "sympy"])
+        assert result.ok, result.failures()
+        workers = list(session.session()._live.values())
+        assert workers and all(isinstance(live.process, subprocess.Popen) for live in workers)
+    finally:
+        session.close()
+
+
 @pytest.mark.parametrize("value", ["1e300", "0", "-1", "nan", "inf", "1e10"])
 def test_limits_out_of_range_are_refused_in_one_line(value, capsys):
     with pytest.raises(SystemExit) as e:

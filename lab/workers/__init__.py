@@ -6,6 +6,7 @@ never imports torch, JAX or TensorFlow.
   protocol  what goes to a worker (`Task`, with a `recipe` that rebuilds the case there) and what
             comes back (`Answer`)
   worker    the worker process's loop
+  zygote    the pre-imported process workers are forked from
   pool      the command's side: scheduling, limits, memory, restarts
 """
 

@@ -28,15 +28,16 @@ from lab.workers.protocol import REFERENCE, Answer, Task
 
 GiB = 1024**3
 POLL = 0.1  # seconds between looks at memory and limits
+FORK_TIMEOUT = 30.0  # seconds the zygote may take to fork a worker (its own start-up included)
 REFERENCE_GRACE = 5.0  # past its own budget, the reference stops itself; this much more, it is ended
-# Rough seconds per library, warm cache, quiet 2 cores: starting its worker (interpreter, imports
-# and, for torch.compile, its first compile's warm-up) and each task after. The longest remaining
-# work starts first, so that no long worker is left running alone at the end (two cores: the order
-# matters; a `lab diff` spent its last 3 s on torch.compile alone before).
-COST = {"torch": (1.4, 0.5), "torch.compile": (3.0, 0.25), "tensorflow": (3.1, 0.15),
-        "jax": (1.1, 0.2), "casadi": (0.3, 0.1), "numdifftools": (0.5, 0.05),
-        "reference": (0.3, 0.3)}  # exact arithmetic: a few points, a fraction of a second
-DEFAULT_COST = (0.3, 0.05)
+# Rough seconds per library, warm cache, quiet 2 cores: starting its worker (its imports and, for
+# torch.compile, its first compile's warm-up; the interpreter itself is forked ready) and each task
+# after. The longest remaining work starts first, so that no long worker is left running alone at
+# the end (two cores: the order matters; a `lab diff` spent its last 3 s on torch.compile alone).
+COST = {"torch": (1.1, 0.5), "torch.compile": (2.7, 0.25), "tensorflow": (2.9, 0.15),
+        "jax": (0.8, 0.2), "casadi": (0.05, 0.1), "numdifftools": (0.2, 0.05),
+        "reference": (0.05, 0.3)}  # exact arithmetic: a few points, a fraction of a second
+DEFAULT_COST = (0.05, 0.05)
 # With two cores or fewer every worker already waits for a CPU: torch.compile then runs in torch's
 # worker, which saves importing torch a second time (≈ 1.3 s of CPU); with more cores its compiles
 # run beside torch's other variants.
@@ -99,6 +100,7 @@ class _Live:
     seconds: dict[str, float] = field(default_factory=dict)
     rss: int = 0
     stderr: object = None
+    checked: float = 0.0  # when its process, memory and limits were last looked at
 
     def last_words(self) -> str:
         """The last line the process wrote to stderr, if any."""
@@ -150,13 +152,119 @@ def _signal_name(code: int | None) -> str:
     return f"exit status {code}"
 
 
+def _kill(process: subprocess.Popen | _Forked) -> None:
+    """End `process` and wait (a few seconds at most) until it is gone."""
+    if process.poll() is None:
+        process.kill()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+class _Forked:
+    """A worker the zygote forked: what the pool needs of a `subprocess.Popen`. It is the zygote's
+    child, not ours, so its exit status comes from the zygote."""
+
+    def __init__(self, zygote: _Zygote, pid: int):
+        self.zygote, self.pid = zygote, pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.zygote.ended.get(self.pid)
+
+    def poll(self) -> int | None:
+        self.zygote.hear(0.0)
+        if self.returncode is None and not self.zygote.alive():
+            self.zygote.ended[self.pid] = -signal.SIGKILL  # its parent died, and it with it
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def wait(self, timeout: float) -> int:
+        end = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > end:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+            self.zygote.hear(min(0.05, max(0.0, end - time.monotonic())))
+        return self.returncode
+
+
+class _Zygote:
+    """The client of `lab.workers.zygote`: a pre-imported interpreter that forks workers."""
+
+    def __init__(self, environ: dict[str, str]):
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen([sys.executable, "-m", "lab.workers.zygote", str(theirs.fileno())],
+                                        pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        env=environ)
+        theirs.close()
+        self.sock = ours
+        self.ended: dict[int, int] = {}
+        self._forked: list[int] = []
+        self._buffer = b""
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def hear(self, timeout: float) -> None:
+        """Read what the zygote said within `timeout` seconds: workers forked and ended."""
+        if self.sock.fileno() < 0 or not wait([self.sock], timeout):  # closed, or nothing said
+            return
+        try:
+            data = self.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:  # it died: every worker it forked died with it
+            self.process.poll()
+            return
+        self._buffer += data
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            kind, *numbers = line.split()
+            if kind == b"p":  # a pid an ended worker had may be given again
+                self._forked.append(int(numbers[0]))
+                self.ended.pop(int(numbers[0]), None)
+            elif kind == b"x":
+                self.ended[int(numbers[0])] = int(numbers[1])
+
+    def fork(self, sock: int, output: int, timeout: float) -> _Forked | None:
+        """A worker on socket `sock` writing to `output`, or None if the zygote cannot give one
+        within `timeout` seconds (the caller then starts an interpreter of its own)."""
+        try:
+            socket.send_fds(self.sock, [b"f"], [sock, output])
+        except OSError:
+            return None
+        end = time.monotonic() + timeout
+        while not self._forked:
+            left = end - time.monotonic()
+            if left <= 0 or not self.alive():
+                self.close()
+                return None
+            self.hear(min(left, 0.5))
+        return _Forked(self, self._forked.pop(0))
+
+    def close(self) -> None:
+        """End the zygote (the workers it forked die with it)."""
+        self.sock.close()
+        _kill(self.process)
+
+
 class Pool:
     """Worker processes for one command, or for a Python session (`keep_warm`: idle workers stay
     until `close()`, so the next call does not import its libraries again).
 
-    A worker is a fresh interpreter (`python -m lab.workers.worker`), never a fork: a process that
-    runs JAX's or TensorFlow's threads cannot be forked safely, and multiprocessing's spawn would
-    run the user's own script again in every worker."""
+    A worker is forked from the pool's zygote (`lab.workers.zygote`), a fresh interpreter that has
+    imported numpy, SymPy and the worker loop and nothing more, so a worker starts without paying
+    those imports again; the command's process is never forked (a process that runs JAX's or
+    TensorFlow's threads cannot be forked safely), and multiprocessing's spawn would run the user's
+    own script again in every worker. Where the zygote cannot fork, a worker is a fresh interpreter
+    (`python -m lab.workers.worker`)."""
 
     def __init__(self, jobs: int | None = None, limits: Limits | None = None, keep_warm: bool = False):
         self.jobs = max(1, jobs or cores())
@@ -164,6 +272,7 @@ class Pool:
         self.keep_warm = keep_warm
         self._live: dict[str, _Live] = {}
         self._cases = 0
+        self._zygote: _Zygote | None = None
 
     def _group(self, task: Task) -> str:
         """The worker that runs `task`: its library's, or with few cores a shared one."""
@@ -176,8 +285,11 @@ class Pool:
 
     # -- processes -------------------------------------------------------------------------------
     def _settings(self) -> dict:
+        """What a worker starts with: this process's environment as it is now (a forked worker
+        would otherwise see the zygote's, fixed when it started) with threads per worker and the
+        compile caches set, and this process's import path."""
         threads = str(max(1, cores() // self.jobs))
-        environ = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+        environ = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
                    "OPENBLAS_NUM_THREADS": threads,
                    "TORCHINDUCTOR_CACHE_DIR": str(cache_dir("torch-inductor")),
                    "TRITON_CACHE_DIR": str(cache_dir("triton")),
@@ -187,24 +299,24 @@ class Pool:
     def _start(self, group: str) -> _Live:
         ours, theirs = socket.socketpair()
         stderr = tempfile.TemporaryFile()  # the libraries' own chatter; its end explains a crash
-        process = subprocess.Popen([sys.executable, "-m", "lab.workers.worker", str(theirs.fileno())],
-                                   pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-                                   stdout=stderr, stderr=stderr)
+        settings = self._settings()
+        if self._zygote is None or not self._zygote.alive():
+            self._zygote = _Zygote(settings["environ"])
+        process = self._zygote.fork(theirs.fileno(), stderr.fileno(), FORK_TIMEOUT)
+        if process is None:
+            process = subprocess.Popen([sys.executable, "-m", "lab.workers.worker", str(theirs.fileno())],
+                                       pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                       stdout=stderr, stderr=stderr)
         theirs.close()
         conn = Connection(ours.detach())
-        conn.send(self._settings())
+        conn.send(settings)
         live = _Live(group, process, conn, stderr=stderr)
         self._live[group] = live
         return live
 
     def _end(self, live: _Live) -> None:
         """End a worker now, whatever it is doing."""
-        if live.process.poll() is None:
-            live.process.kill()
-        try:
-            live.process.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+        _kill(live.process)
         live.conn.close()
         if live.stderr is not None:
             live.stderr.close()
@@ -219,9 +331,12 @@ class Pool:
         self._end(live)
 
     def close(self) -> None:
-        """End every worker."""
+        """End every worker, and the zygote."""
         for live in list(self._live.values()):
             self._retire(live)
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
 
     def __enter__(self) -> Pool:
         return self
@@ -271,20 +386,24 @@ class Pool:
     def _dispatch(self, queues: dict[str, deque[Task]], failed_groups: dict[str, Answer], done) -> None:
         """Give idle workers their group's next task, up to `jobs` at once, the most remaining
         work first."""
+        for group in [g for g in queues if g in failed_groups]:  # its library could not be imported
+            first = failed_groups[group]
+            for task in queues.pop(group):
+                done(Answer(task.id, first.status, message=first.message, phase=first.phase))
+        free = self.jobs - sum(1 for live in self._live.values() if live.task)
+        if free <= 0:
+            return
+
         def work(g: str) -> float:
             live = self._live.get(g)
             return remaining_work(queues[g], live is not None and live.process.poll() is None)
 
         for group in sorted(queues, key=lambda g: -work(g)):
-            if group in failed_groups:  # its library could not even be imported in time
-                for task in queues.pop(group):
-                    first = failed_groups[group]
-                    done(Answer(task.id, first.status, message=first.message, phase=first.phase))
-                continue
-            busy = sum(1 for live in self._live.values() if live.task)
             live = self._live.get(group)
-            if (live and live.task) or busy >= self.jobs:
+            if live and live.task:
                 continue
+            if free <= 0:
+                return
             if live is None or live.process.poll() is not None:
                 if live is not None:
                     self._end(live)
@@ -300,10 +419,12 @@ class Pool:
                 live.conn.send(task)
             live.task, live.seconds, live.rss = task, {}, 0
             live.begin("start")
+            free -= 1
 
     def _hear(self, live: _Live, done, failed_groups: dict[str, Answer], memory: int) -> None:
         """Read what a busy worker said, and end it if it died, ran past a limit or out of memory."""
         task = live.task
+        closed = False
         try:
             while live.conn.poll():
                 kind, *rest = live.conn.recv()
@@ -315,7 +436,11 @@ class Pool:
                     done(rest[0])
                     return
         except (EOFError, OSError):
-            pass
+            closed = True
+        now = time.monotonic()
+        if not closed and now - live.checked < POLL:  # its process, memory and clock: every POLL s
+            return
+        live.checked = now
         if live.process.poll() is not None:
             words = live.last_words()
             message = (f"{task.label}: its worker process died ({_signal_name(live.process.returncode)}) "

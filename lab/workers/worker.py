@@ -35,11 +35,14 @@ def _die_with_parent() -> None:
 
 
 def _configure(settings: dict) -> None:
-    """Environment a library reads when imported: threads per worker, compile caches; and no
-    warnings (the libraries' deprecation notices are not the user's business here)."""
+    """The command's environment (a library reads it when imported: threads per worker, compile
+    caches) and import path; and no warnings (the libraries' deprecation notices are not the
+    user's business here)."""
     import warnings
 
-    os.environ.update(settings.get("environ", {}))
+    if "environ" in settings:
+        os.environ.clear()
+        os.environ.update(settings["environ"])
     sys.path[:] = settings.get("path", sys.path)
     warnings.simplefilter("ignore")
 
