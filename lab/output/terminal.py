@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
@@ -12,9 +13,21 @@ from rich.table import Table
 
 from lab import interrupts
 
+
+class _Console(Console):
+    """rich's Console, except that a reader gone (`lab … | head -3`) ends the command the way
+    `lab.cli.main` ends it for plain prints (rich would exit with status 1). In a progress bar's
+    refresh thread rich's own way stays: it ends that thread quietly."""
+
+    def on_broken_pipe(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return super().on_broken_pipe()
+        raise BrokenPipeError
+
+
 # Piped output is read by people in files and by programs: don't wrap it at 80 columns.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False)
+out = _Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+err = _Console(stderr=True, highlight=False)
 
 
 def fail_line(message: str) -> None:
