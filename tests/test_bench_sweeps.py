@@ -103,3 +103,5 @@ def test_a_sweep_is_noisy_only_when_other_work_loads_the_machine():
 
     assert not noisy(1.4, 1.5, 2)  # the benchmark alone keeps one core busy
     assert noisy(2.1, 1.0, 2) and noisy(0.2, 2.3, 2)
+    # a command with a worker per core keeps both cores busy by itself
+    assert not noisy(0.3, 2.2, 2, own=2) and noisy(0.3, 3.2, 2, own=2)

@@ -221,8 +221,11 @@ def measure(warm_runs: int = 2, only: tuple[str, ...] = (), busy: bool = True) -
             after = load_average()  # before the busy run, which loads the machine on purpose
             if busy:
                 m.busy = beside_busy_processes(cache)
+    # A command computes with a worker per core (--jobs' default): that load is its own.
+    own = float(os.cpu_count() or 1)
     m.environment = {"cpu_model": cpu_model(), "cores": os.cpu_count(), "load_before": before,
-                     "load_after": after, "noisy": noisy(before, after, os.cpu_count())}
+                     "load_after": after, "own_load": own,
+                     "noisy": noisy(before, after, os.cpu_count(), own)}
     return m
 
 

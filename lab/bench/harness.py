@@ -348,10 +348,11 @@ def load_average() -> float:
 OWN_LOAD = 1.0  # the benchmark's own process keeps one core busy, and the load average counts it
 
 
-def noisy(load_before: float, load_after: float, cores: int | None) -> bool:
+def noisy(load_before: float, load_after: float, cores: int | None, own: float = OWN_LOAD) -> bool:
     """Whether a sweep ran on a busy machine: the load beside the benchmark's own (the 1-minute
-    load average less OWN_LOAD) above half the cores before or after it."""
-    return max(load_before, load_after) - OWN_LOAD > (cores or 1) / 2
+    load average less `own`, the processes the benchmark itself keeps running) above half the
+    cores before or after it."""
+    return max(load_before, load_after) - own > (cores or 1) / 2
 
 
 def threads_sentence(settings: dict) -> str:

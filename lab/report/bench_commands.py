@@ -64,12 +64,13 @@ def page(m: Measured) -> str:
     """The markdown page of one measurement."""
     env = m.environment
     quiet = ("quiet" if not env.get("noisy") else
-             "**noisy**: the load beside the measured commands passed half the cores, so these "
-             "times are not a fair judge")
+             "**noisy**: the load beside the measured commands' own passed half the cores, so "
+             "these times are not a fair judge")
     return (f"# Command speed\n\n_{machine()} · {env.get('cpu_model', '?')} · {datetime.date.today()} · "
             + ", ".join(f"{k} {v}" for k, v in versions().items()) + "._\n\n"
             f"Load average {env.get('load_before', 0):.2f} before and {env.get('load_after', 0):.2f} "
-            f"after the timed runs ({quiet}). Each command runs in a fresh process, as a user runs "
+            f"after the timed runs, of which the commands' own workers make up to "
+            f"{env.get('own_load', 1):g} ({quiet}). Each command runs in a fresh process, as a user runs "
             "it: once with an empty cache (cold: JAX and torch.compile compile everything) and then "
             "again with the cache the first run left (warm; each time listed). A target is judged on "
             "the warm median and the exit status the command should end with (the README's "

@@ -41,8 +41,11 @@ def _run_worker(control: socket.socket, wake: tuple[int, int], fds: list[int]) -
         traceback.print_exc()
         code = 1
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 — nothing may keep the child from exiting here
+                pass
         os._exit(code)
 
 
