@@ -199,10 +199,13 @@ class _Zygote:
 
     def __init__(self, environ: dict[str, str]):
         ours, theirs = socket.socketpair()
+        # numpy's BLAS on one thread, so that the zygote runs no thread a fork would cut (its
+        # workers' numpy keeps that one; torch, JAX and TF, imported later, read the worker's own).
+        one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
         self.process = subprocess.Popen([sys.executable, "-m", "lab.workers.zygote", str(theirs.fileno())],
                                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        env=environ)
+                                        env={**environ, **one_thread})
         theirs.close()
         self.sock = ours
         self.ended: dict[int, int] = {}

@@ -2,11 +2,12 @@
 (numpy, SymPy, the lab's core and the worker loop; never torch, JAX or TensorFlow) and then forks a
 worker per request, so that a worker starts in milliseconds instead of importing them again.
 
-It runs no threads of its own and computes nothing, so forking it is safe, and it never runs the
-user's script. A request carries two descriptors (the worker's end of its socket, and the file its
-output goes to) and is answered with the worker's pid; when a worker ends, the zygote reaps it and
-reports its exit status as `Popen.returncode` would (a negative number for a signal). It ends when
-the command's process closes its socket, or dies with it.
+It computes nothing and runs one thread (the pool starts it with numpy's BLAS on one thread), so
+forking it is safe; it never runs the user's script. A request carries two descriptors (the
+worker's end of its socket, and the file its output goes to) and is answered with the worker's
+pid; when a worker ends, the zygote reaps it and reports its exit status as `Popen.returncode`
+would (a negative number for a signal). It ends when the command's process closes its socket, or
+dies with it.
 
 Lines it writes: "p PID" (a worker was forked), "x PID CODE" (a worker ended).
 """
