@@ -22,6 +22,7 @@ from pathlib import Path
 from lab.bench.harness import cpu_model, load_average, noisy
 from lab.output.folders import atomic_write_text
 from lab.output.provenance import machine, versions
+from lab.workers.pool import cores
 
 POINTS = ",".join(f"{0.1 + 2.8 * i / 1999:.6f}" for i in range(2000))
 
@@ -222,7 +223,7 @@ def measure(warm_runs: int = 2, only: tuple[str, ...] = (), busy: bool = True) -
             if busy:
                 m.busy = beside_busy_processes(cache)
     # A command computes with a worker per core (--jobs' default): that load is its own.
-    own = float(os.cpu_count() or 1)
+    own = float(cores())
     m.environment = {"cpu_model": cpu_model(), "cores": os.cpu_count(), "load_before": before,
                      "load_after": after, "own_load": own,
                      "noisy": noisy(before, after, os.cpu_count(), own)}

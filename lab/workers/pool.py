@@ -56,6 +56,11 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def thread_variables(threads: int) -> dict[str, str]:
+    """The environment that sets how many threads OpenMP and the BLAS libraries start."""
+    return {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+
+
 def total_memory() -> int:
     """Physical memory in bytes."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -201,11 +206,10 @@ class _Zygote:
         ours, theirs = socket.socketpair()
         # numpy's BLAS on one thread, so that the zygote runs no thread a fork would cut (its
         # workers' numpy keeps that one; torch, JAX and TF, imported later, read the worker's own).
-        one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
         self.process = subprocess.Popen([sys.executable, "-m", "lab.workers.zygote", str(theirs.fileno())],
                                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        env={**environ, **one_thread})
+                                        env={**environ, **thread_variables(1)})
         theirs.close()
         self.sock = ours
         self.ended: dict[int, int] = {}
@@ -291,9 +295,7 @@ class Pool:
         """What a worker starts with: this process's environment as it is now (a forked worker
         would otherwise see the zygote's, fixed when it started) with threads per worker and the
         compile caches set, and this process's import path."""
-        threads = str(max(1, cores() // self.jobs))
-        environ = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-                   "OPENBLAS_NUM_THREADS": threads,
+        environ = {**os.environ, **thread_variables(max(1, cores() // self.jobs)),
                    "TORCHINDUCTOR_CACHE_DIR": str(cache_dir("torch-inductor")),
                    "TRITON_CACHE_DIR": str(cache_dir("triton")),
                    "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
