@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from helpers import wait_until
 
 from lab.output.folders import MARKER
 
@@ -37,12 +38,9 @@ LAB = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_hand
        "from lab.cli import main; sys.exit(main())")
 
 
-def wait_for_staging(out, proc, timeout=120.0):
+def wait_for_staging(out, proc):
     """Wait until the run has made its staged folder beside `out` (so it is computing results)."""
-    end = time.monotonic() + timeout
-    while not list(out.parent.glob(f".{out.name}.new-*")):
-        assert proc.poll() is None and time.monotonic() < end, "no staged folder appeared"
-        time.sleep(0.2)
+    wait_until(lambda: any(out.parent.glob(f".{out.name}.new-*")), proc, "a staged folder made")
 
 
 # Three moments: 1 s after the start (the command line is being parsed: building the parser

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import zlib
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import jsonschema
 import numpy as np
 import pytest
 import torch
+from helpers import wait_until
 from PIL import Image
 
 import lab.diffusion.corpus as corpus
@@ -496,10 +496,8 @@ def test_ctrl_c_stops_a_local_run_in_one_line_leaving_only_whole_parts(model, tm
                              "--batch-size", "4", "--part-size", "8", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
-        end = time.monotonic() + 180
-        while not list((out / "safety" / "parts").glob("part-*.parquet")):
-            assert proc.poll() is None and time.monotonic() < end, proc.stderr.read().decode()
-            time.sleep(0.1)
+        wait_until(lambda: any((out / "safety" / "parts").glob("part-*.parquet")), proc,
+                   "a first part written")
         proc.send_signal(signum)
         printed, err = proc.communicate(timeout=120)
         left = os.listdir(temp)
